@@ -1,0 +1,38 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kind } from './kind.js';
+import type { Answers } from './question.js';
+import { licenseFiles } from './licenses.js';
+import { renderFolder, type ProjectFile } from './render.js';
+
+/** Key under which answers are recorded in `.yo-rc.json` (Yeoman's own convention). */
+export const recordKey = 'generator-vsmtp-plugin';
+
+export interface ProjectRecord {
+  kind: string;
+  answers: Answers;
+}
+
+export function projectRecord(kind: Kind, answers: Answers): ProjectRecord {
+  return { kind: kind.id, answers };
+}
+
+/** The recorded kind and answers of a generated project, if it has them. */
+export function readProjectRecord(directory: string): ProjectRecord | undefined {
+  const file = join(directory, '.yo-rc.json');
+  if (!existsSync(file)) return undefined;
+  const record = JSON.parse(readFileSync(file, 'utf8'))[recordKey];
+  return record?.kind ? record : undefined;
+}
+
+/** Renders a whole project in memory: templates, then the license text. */
+export async function renderProject(kind: Kind, answers: Answers): Promise<ProjectFile[]> {
+  const files = await renderFolder(kind.id, kind.context(answers));
+  files.push(...(await licenseFiles(String(answers.license), String(answers.author))));
+  return files.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** `.yo-rc.json` as Yeoman writes it, for front ends that do not go through Yeoman. */
+export function recordFile(kind: Kind, answers: Answers): ProjectFile {
+  return { path: '.yo-rc.json', contents: `${JSON.stringify({ [recordKey]: projectRecord(kind, answers) }, null, 2)}\n` };
+}

@@ -1,0 +1,34 @@
+import type { Answers, Question } from './question.js';
+import type { TemplateContext } from './render.js';
+import type { StepLog, VerifyReport } from './report.js';
+import type { Tool } from './exec.js';
+
+/** What `verify` was pointed at. */
+export interface VerifyTarget {
+  /** A generated project directory, when verifying a project. */
+  project?: string;
+  /** A built artifact, when verifying one without its project. */
+  artifact?: string;
+  /** Answers recorded in the project, when there are any. */
+  answers?: Answers;
+}
+
+/** Everything one plugin kind contributes; front ends only read this. */
+export interface Kind {
+  id: string;
+  title: string;
+  summary: string;
+  questions: Question[];
+  /** Extra options of `verify` (for instance which host profile to load the plugin in). */
+  verifyOptions: Question[];
+  /** Tools its build and verify need, for `doctor` and for exit 3 when missing. */
+  tools: Tool[];
+  /** Template variables for templates/<id>/, from validated answers. */
+  context(answers: Answers): TemplateContext;
+  /** Recognises a project of this kind that has no recorded answers. */
+  detect(directory: string): boolean;
+  /** Recognises an artifact this kind can verify on its own. */
+  accepts(artifact: string): boolean;
+  /** Builds (for a project) and loads the result in the reference host. */
+  verify(target: VerifyTarget, options: Answers, log: StepLog): Promise<Omit<VerifyReport, 'steps' | 'kind'>>;
+}

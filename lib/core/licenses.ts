@@ -1,0 +1,24 @@
+import type { Choice } from './question.js';
+import { renderFolder, type ProjectFile } from './render.js';
+
+export const licenseChoices: Choice[] = [
+  { value: 'MIT OR Apache-2.0', title: 'MIT OR Apache-2.0 (the Rust convention: LICENSE-MIT and LICENSE-APACHE)' },
+  { value: 'MIT', title: 'MIT' },
+  { value: 'Apache-2.0', title: 'Apache-2.0' },
+  { value: 'BSD-3-Clause', title: 'BSD-3-Clause' },
+  { value: 'MPL-2.0', title: 'MPL-2.0' },
+  { value: 'GPL-3.0-or-later', title: 'GPL-3.0-or-later' },
+];
+
+/** The license text(s) for an SPDX expression from licenseChoices. */
+export async function licenseFiles(license: string, author: string, year = new Date().getFullYear()): Promise<ProjectFile[]> {
+  const texts = await renderFolder('_licenses', { paths: {}, author, year });
+  const text = (id: string) => texts.find((file) => file.path === id)!.contents;
+  if (license === 'MIT OR Apache-2.0') {
+    return [
+      { path: 'LICENSE-MIT', contents: text('MIT') },
+      { path: 'LICENSE-APACHE', contents: text('Apache-2.0') },
+    ];
+  }
+  return [{ path: 'LICENSE', contents: text(license) }];
+}

@@ -1,0 +1,64 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join, posix, relative, sep } from 'node:path';
+import ejs from 'ejs';
+
+export interface ProjectFile {
+  /** Relative POSIX path inside the project. */
+  path: string;
+  contents: string;
+}
+
+/** The package root: templates/ and hosts/ sit beside dist/. */
+export const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const templatesRoot = join(packageRoot, 'templates');
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/**
+ * Output path of a template: `.ejs` dropped, a leading `_` on a segment becomes a dot
+ * (npm would drop or act on real dotfiles), and `__key__` takes the value of `paths.key`.
+ */
+export function outputPath(templatePath: string, paths: Record<string, string>): string {
+  return templatePath
+    .replace(/\.ejs$/, '')
+    .split('/')
+    .map((segment) => segment.replace(/^_(?!_)/, '.'))
+    .map((segment) =>
+      segment.replace(/__([a-zA-Z]+)__/g, (_, key: string) => {
+        if (!(key in paths)) throw new Error(`template path ${templatePath}: no value for __${key}__`);
+        return paths[key]!;
+      }),
+    )
+    .join('/');
+}
+
+export interface TemplateContext {
+  /** Values for `__key__` placeholders in template paths. */
+  paths: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** Renders every template of a folder in memory; nothing touches the disk. */
+export async function renderFolder(folder: string, context: TemplateContext): Promise<ProjectFile[]> {
+  const root = join(templatesRoot, folder);
+  const files: ProjectFile[] = [];
+  for (const file of await listFiles(root)) {
+    const templatePath = relative(root, file).split(sep).join(posix.sep);
+    const source = await readFile(file, 'utf8');
+    let contents: string;
+    try {
+      contents = ejs.render(source, context, { filename: file, async: false });
+    } catch (error) {
+      throw new Error(`template ${folder}/${templatePath} failed to render: ${(error as Error).message}`);
+    }
+    files.push({ path: outputPath(templatePath, context.paths), contents });
+  }
+  return files;
+}

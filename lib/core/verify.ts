@@ -1,0 +1,54 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { kinds, kindById } from '../kinds/index.js';
+import { ToolchainMissing, UsageError } from './errors.js';
+import { readProjectRecord } from './generate.js';
+import type { Kind, VerifyTarget } from './kind.js';
+import { checkAnswer, type Answers } from './question.js';
+import { StepLog, type Step, type VerifyReport } from './report.js';
+
+/** Finds the kind of a project directory (recorded answers first) or of an artifact. */
+export function locate(path: string): { kind: Kind; target: VerifyTarget } {
+  const full = resolve(path);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(full).isDirectory();
+  } catch {
+    throw new UsageError(`verify: ${path} does not exist`);
+  }
+  if (isDirectory) {
+    const record = readProjectRecord(full);
+    if (record) return { kind: kindById(record.kind), target: { project: full, answers: record.answers } };
+    const kind = kinds.find((candidate) => candidate.detect(full));
+    if (kind) return { kind, target: { project: full } };
+    throw new UsageError(`verify: ${path} is not a generated plugin project (no .yo-rc.json, no known layout)`);
+  }
+  const kind = kinds.find((candidate) => candidate.accepts(full));
+  if (!kind) throw new UsageError(`verify: ${path} is not an artifact any kind can load`);
+  return { kind, target: { artifact: full } };
+}
+
+/** Validates verify options against the kind's verify questions. */
+export function verifyOptions(kind: Kind, given: Record<string, unknown>): Answers {
+  const options: Answers = {};
+  for (const question of kind.verifyOptions) {
+    const value = given[question.name] ?? (typeof question.default === 'string' ? question.default : undefined);
+    if (value !== undefined) options[question.name] = checkAnswer(question, value);
+  }
+  return options;
+}
+
+/** Builds and verifies; a missing toolchain yields a skipped report, never a passed one. */
+export async function verify(kind: Kind, target: VerifyTarget, options: Answers, onStep?: (step: Step) => void): Promise<VerifyReport> {
+  const log = new StepLog(onStep);
+  try {
+    const outcome = await kind.verify(target, options, log);
+    return { kind: kind.id, ...outcome, steps: log.steps };
+  } catch (error) {
+    if (error instanceof ToolchainMissing) {
+      log.add({ name: 'toolchain', ok: false, status: 'skipped', ms: 0, detail: error.message });
+      return { kind: kind.id, ok: false, status: 'skipped', artifact: null, steps: log.steps, cause: error.message };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,12 @@
+import type { Kind } from '../core/kind.js';
+import { UsageError } from '../core/errors.js';
+import { vsmtp } from './vsmtp/index.js';
+
+/** Every plugin kind, in the order front ends offer them. */
+export const kinds: Kind[] = [vsmtp];
+
+export function kindById(id: string): Kind {
+  const kind = kinds.find((candidate) => candidate.id === id);
+  if (!kind) throw new UsageError(`unknown kind ${JSON.stringify(id)}; kinds: ${kinds.map((k) => k.id).join(', ')}`);
+  return kind;
+}

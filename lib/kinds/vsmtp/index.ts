@@ -1,0 +1,217 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { cacheDir } from '../../core/cache.js';
+import { toml } from '../../core/escape.js';
+import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
+import type { Kind, VerifyTarget } from '../../core/kind.js';
+import type { Answers, Question } from '../../core/question.js';
+import type { StepLog } from '../../core/report.js';
+import { mismatches, readArtifact, readProject, type ProjectFacts } from './compat.js';
+import { detectToolchain, ensureHost, rustcRelease } from './host.js';
+import { profileById, profiles, workflowPins } from './profiles.js';
+import { defaultSeed, questions } from './questions.js';
+
+const tools: Tool[] = [
+  { command: 'cargo', versionArgs: ['--version'], why: 'builds the plugin and the reference host', install: 'install Rust with rustup: https://rustup.rs (or apt-get install cargo)' },
+  { command: 'rustc', versionArgs: ['--version'], why: 'compiles the plugin and the reference host', install: 'install Rust with rustup: https://rustup.rs (or apt-get install rustc)' },
+];
+
+const verifyOptions: Question[] = [
+  {
+    name: 'profile',
+    message: 'Host profile to load the plugin in',
+    help: "host profile of the reference host (default: the project's, or guessed from the artifact's rhai version)",
+    type: 'choice',
+    choices: questions.find((q) => q.name === 'profile')!.choices,
+  },
+  {
+    name: 'seed',
+    message: 'Hashing seed of the host',
+    help: "hashing seed of the reference host (default: the project's, else 1, 2, 3, 4)",
+    type: 'string',
+    validate: questions.find((q) => q.name === 'seed')!.validate,
+    normalize: questions.find((q) => q.name === 'seed')!.normalize,
+  },
+  {
+    name: 'script',
+    message: 'Smoke script',
+    help: "script the host runs after loading the plugin (default: the project's tests/smoke.rhai)",
+    type: 'string',
+  },
+  {
+    name: 'timeout',
+    message: 'Host time limit in seconds',
+    help: 'seconds the reference host may run before it is killed',
+    type: 'string',
+    default: '30',
+    validate: (value) => (/^[1-9]\d{0,4}$/.test(value) ? undefined : 'must be a whole number of seconds from 1 to 99999'),
+  },
+];
+
+/** The Rust array literal as rustfmt lays it out (one line when it fits in 100 columns). */
+function seedLiteral(seed: string): string {
+  const numbers = seed.split(', ');
+  const line = `const HASHING_SEED: [u64; 4] = [${numbers.join(', ')}];`;
+  if (line.length <= 100) return line;
+  return `const HASHING_SEED: [u64; 4] = [\n${numbers.map((n) => `    ${n},\n`).join('')}];`;
+}
+
+function context(answers: Answers) {
+  const name = String(answers.name);
+  const profile = profileById(String(answers.profile));
+  const seed = String(answers.seed);
+  return {
+    paths: { name, ext: profile.scriptExtension },
+    name,
+    crate: `vsmtp-plugin-${name}`,
+    libFile: `libvsmtp_plugin_${name.replace(/-/g, '_')}.so`,
+    alias: name.replace(/-/g, '_'),
+    importPath: `plugins/vsmtp-plugin-${name}`,
+    description: String(answers.description),
+    author: String(answers.author),
+    license: String(answers.license),
+    profile,
+    profiles,
+    seed,
+    seedLiteral: seedLiteral(seed),
+    workflowPins,
+    toml,
+    list: (items: string[]) => items.map((item) => JSON.stringify(item)).join(', '),
+  };
+}
+
+const hostSteps = ['set hashing seed', 'create engine', 'load plugin', 'read smoke script', 'run smoke script'];
+
+interface CargoArtifact {
+  reason: string;
+  target?: { kind: string[] };
+  filenames?: string[];
+}
+
+async function buildPlugin(project: string): Promise<string> {
+  const build = await run('cargo', ['build', '--release', '--message-format=json-render-diagnostics'], {
+    cwd: project,
+    timeoutMs: 30 * 60_000,
+  });
+  if (build.exitCode !== 0) throw new Error(failureTail(build));
+  for (const line of build.stdout.split('\n').reverse()) {
+    if (!line.startsWith('{')) continue;
+    const message = JSON.parse(line) as CargoArtifact;
+    if (message.reason === 'compiler-artifact' && message.target?.kind.includes('cdylib')) {
+      const so = message.filenames?.find((file) => file.endsWith('.so'));
+      if (so) return so;
+    }
+  }
+  throw new Error('cargo built no cdylib: Cargo.toml needs [lib] crate-type = ["cdylib"]');
+}
+
+function likelyCause(detail: string, signal: string | undefined): string {
+  if (signal) {
+    return `the host crashed (${signal}) while using the plugin: the plugin and host disagree on rhai's types (rhai version, features, rustc or profile), or the plugin itself crashes`;
+  }
+  if (/Function not found/.test(detail)) {
+    return 'a function is not found under the hash the host computes: the hashing seed, rhai version or rhai features differ between plugin and host, or the script calls a function the plugin does not export';
+  }
+  if (/Module not found|cannot open|undefined symbol/i.test(detail)) {
+    return 'the host cannot load the library: check that it is a cdylib exporting module_entrypoint';
+  }
+  return 'the smoke script failed: see the step above';
+}
+
+async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
+  requireTools(tools);
+  const project = target.project;
+  const answers = target.answers ?? {};
+  const artifact = project ? await log.run('build plugin', async () => {
+    const path = await buildPlugin(project);
+    return { value: path, detail: path };
+  }) : target.artifact;
+  if (!artifact) return { ok: false, status: 'failed' as const, artifact: null, cause: 'the plugin does not build' };
+
+  const facts = readArtifact(await readFile(artifact));
+  const profileId = String(options.profile ?? answers.profile ?? profiles.find((p) => p.rhai === facts.rhai)?.id ?? 'vsmtp-2');
+  const profile = profileById(profileId);
+  const hostSeed = String(options.seed ?? answers.seed ?? defaultSeed);
+  let projectFacts: ProjectFacts | undefined;
+  if (project) {
+    const libRs = join(project, 'src', 'lib.rs');
+    projectFacts = readProject(await readFile(join(project, 'Cargo.toml'), 'utf8'), existsSync(libRs) ? await readFile(libRs, 'utf8') : undefined);
+  }
+  const toolchain = await detectToolchain(project ?? dirname(artifact));
+  const differences = mismatches(profile, hostSeed, rustcRelease(toolchain), facts, projectFacts);
+  await log.run('check host compatibility', async () => {
+    if (!facts.exportsEntrypoint) differences.unshift('the library does not export module_entrypoint');
+    if (differences.length) throw new Error(differences.join('\n'));
+    return {
+      value: undefined,
+      detail: `${profile.title}: rhai ${facts.rhai ?? profile.rhai}, rustc ${facts.rustc ?? rustcRelease(toolchain)}, seed [${hostSeed}]`,
+    };
+  });
+
+  // Built in the plugin's own target directory so cargo reuses its compiled rhai.
+  const targetDir = project ? resolve(dirname(artifact), '..') : join(cacheDir(), 'cargo-target');
+  const lockfile = project && existsSync(join(project, 'Cargo.lock')) ? await readFile(join(project, 'Cargo.lock'), 'utf8') : undefined;
+  const host = await log.run('build reference host', async () => {
+    const started = performance.now();
+    const built = await ensureHost({ profile, toolchain, releaseProfile: projectFacts?.releaseProfile, lockfile, targetDir, timeoutMs: 30 * 60_000 });
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    return { value: built, detail: built.cached ? `cached: ${built.binary}` : `built in ${seconds} s, cached for next time: ${built.binary}` };
+  });
+  if (!host) return { ok: false, status: 'failed' as const, artifact, cause: 'the reference host does not build with this toolchain' };
+
+  const script = options.script ? resolve(String(options.script)) : project ? join(project, 'tests', 'smoke.rhai') : undefined;
+  const stem = project ? `vsmtp-plugin-${String(answers.name ?? basename(project).replace(/^vsmtp-plugin-/, ''))}` : basename(artifact).replace(/\..*$/, '');
+  const config = await mkdtemp(join(tmpdir(), 'vsmtp-verify-'));
+  try {
+    // A config directory laid out like /etc/vsmtp: plugins/ holds a dot-free link.
+    await mkdir(join(config, 'plugins'));
+    await symlink(resolve(artifact), join(config, 'plugins', `${stem}.so`));
+    if (project && existsSync(join(project, 'services'))) await symlink(resolve(project, 'services'), join(config, 'services'));
+    const timeout = Number(options.timeout ?? 30);
+    const args = ['--seed', hostSeed.replace(/ /g, ''), '--config-dir', config, '--import', `plugins/${stem}`, '--script-ext', profile.scriptExtension];
+    if (script) args.push('--script', script);
+    const result = await run(host.binary, args, { timeoutMs: timeout * 1000 });
+    const seen: string[] = [];
+    let cause: string | undefined = differences.length ? differences.join('; ') : undefined;
+    for (const line of result.stdout.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const step = JSON.parse(line) as { name: string; ok: boolean; ms: number; detail: string };
+      seen.push(step.name);
+      log.add({ name: `host: ${step.name}`, ok: step.ok, status: step.ok ? 'passed' : 'failed', ms: step.ms, detail: step.detail });
+      if (!step.ok) cause ??= likelyCause(step.detail, undefined);
+    }
+    const pending = hostSteps.find((name) => !seen.includes(name) && (script || !name.includes('script')));
+    if (pending && (result.timedOut || result.signal || result.exitCode !== 0)) {
+      const why = result.timedOut
+        ? `timed out after ${timeout} s (the plugin hangs or blocks)`
+        : result.signal
+          ? `crashed with ${result.signal}`
+          : `exited with ${result.exitCode}`;
+      const stderr = result.stderr.trim().split('\n').slice(-10).join('\n');
+      log.add({ name: `host: ${pending}`, ok: false, status: 'failed', ms: result.ms, detail: stderr ? `${why}\n${stderr}` : why });
+      cause ??= result.timedOut ? 'the plugin does not return: a function loops or blocks' : likelyCause('', result.signal ?? `exit ${result.exitCode}`);
+    }
+    if (!script) {
+      log.add({ name: 'host: run smoke script', ok: false, status: 'skipped', ms: 0, detail: 'no smoke script for a bare artifact (pass --script FILE)' });
+    }
+    return { ok: !log.failed, status: log.failed ? ('failed' as const) : ('passed' as const), artifact, cause: log.failed ? cause : undefined };
+  } finally {
+    await rm(config, { recursive: true, force: true });
+  }
+}
+
+export const vsmtp: Kind = {
+  id: 'vsmtp',
+  title: 'vSMTP plugin (Rust cdylib, Rhai module)',
+  summary: 'Rust cdylib exporting module_entrypoint, imported from vSMTP rules',
+  questions,
+  verifyOptions,
+  tools,
+  context,
+  detect: (directory) => existsSync(join(directory, 'Cargo.toml')) && existsSync(join(directory, 'tests', 'smoke.rhai')),
+  accepts: (artifact) => artifact.endsWith('.so') && readFileSync(artifact).includes('module_entrypoint'),
+  verify,
+};
+
