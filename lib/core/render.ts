@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { join, posix, relative, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, posix, relative, sep } from 'node:path';
 import ejs from 'ejs';
 
 export interface ProjectFile {
@@ -9,8 +10,15 @@ export interface ProjectFile {
   contents: string;
 }
 
-/** The package root: templates/ and hosts/ sit beside dist/. */
-export const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+/** The package root (templates/, hosts/), found from here whether run from lib/ or dist/lib/. */
+export const packageRoot = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    if (dirname(dir) === dir) throw new Error('generator-vsmtp-plugin: package.json not found above ' + import.meta.url);
+    dir = dirname(dir);
+  }
+  return dir;
+})();
 export const templatesRoot = join(packageRoot, 'templates');
 
 async function listFiles(dir: string): Promise<string[]> {

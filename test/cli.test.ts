@@ -1,0 +1,108 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { bin, cli, snapshot, tempDir } from './helpers.js';
+
+describe('vsmtp-plugin CLI (no TTY)', () => {
+  it('lists kinds and their questions as JSON', async () => {
+    const result = await cli(['list', '--json']);
+    expect(result.exitCode).toBe(0);
+    const listing = JSON.parse(result.stdout);
+    const vsmtp = listing.kinds.find((k: any) => k.id === 'vsmtp');
+    expect(vsmtp.questions.map((q: any) => q.name)).toEqual(['name', 'description', 'author', 'license', 'profile', 'seed']);
+    expect(vsmtp.questions.find((q: any) => q.name === 'profile')).toMatchObject({ type: 'choice', default: 'vsmtp-2', choices: ['vsmtp-2', 'vsmtp-3', 'current'] });
+  });
+
+  it('doctor reports each tool with its version', async () => {
+    const result = await cli(['doctor', '--json']);
+    const report = JSON.parse(result.stdout);
+    const cargo = report.kinds.find((k: any) => k.kind === 'vsmtp').tools.find((t: any) => t.command === 'cargo');
+    expect(cargo).toMatchObject({ found: true });
+    expect(cargo.version).toMatch(/^cargo \d+\.\d+/);
+    expect(result.exitCode).toBe(report.ok ? 0 : 3);
+  });
+
+  it('doctor and verify report a missing toolchain as skipped with exit 3', async () => {
+    const dir = tempDir();
+    expect((await cli(['new', 'vsmtp', join(dir, 'p'), '--name', 'p', '--yes'])).exitCode).toBe(0);
+    // A PATH with no cargo: node is called by its absolute path.
+    const withoutRust = (args: string[]) =>
+      execa(process.execPath, [bin, ...args], { env: { PATH: '/nonexistent' }, extendEnv: false, reject: false, stdin: 'ignore' });
+    const doctor = await withoutRust(['doctor', '--json']);
+    expect(doctor.exitCode).toBe(3);
+    expect(JSON.parse(doctor.stdout).kinds[0].tools[0]).toMatchObject({ command: 'cargo', found: false, install: expect.stringContaining('rustup') });
+    const verify = await withoutRust(['verify', join(dir, 'p'), '--json']);
+    expect(verify.exitCode).toBe(3);
+    const report = JSON.parse(verify.stdout);
+    expect(report).toMatchObject({ ok: false, status: 'skipped', steps: [{ name: 'toolchain', status: 'skipped', ok: false }] });
+    expect(report.cause).toMatch(/cargo not found .*install it: install Rust with rustup/);
+  });
+
+  it('generates with --yes, taking the name from the directory, and records the answers', async () => {
+    const dir = tempDir();
+    const result = await cli(['new', 'vsmtp', join(dir, 'vsmtp-plugin-geoip'), '--yes', '--author', 'CI', '--json']);
+    expect(result.exitCode).toBe(0);
+    const out = JSON.parse(result.stdout);
+    expect(out.answers.name).toBe('geoip');
+    const record = JSON.parse(readFileSync(join(dir, 'vsmtp-plugin-geoip', '.yo-rc.json'), 'utf8'));
+    expect(record['generator-vsmtp-plugin']).toEqual({ kind: 'vsmtp', answers: out.answers });
+  });
+
+  it('without a TTY, a missing answer with no default is an error naming the option', async () => {
+    const dir = tempDir();
+    const result = await cli(['new', 'vsmtp', join(dir, 'Not A Name')]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/--name is required/);
+    expect(snapshot(dir)).toEqual([]);
+  });
+
+  it('refuses a bad answer with exit 2, naming the field and the rule, writing nothing', async () => {
+    const dir = tempDir();
+    const result = await cli(['new', 'vsmtp', join(dir, 'p'), '--name', 'p', '--seed', '1,2,3']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('--seed: must be four unsigned 64-bit integers');
+    expect(snapshot(dir)).toEqual([]);
+  });
+
+  it('refuses unknown options and kinds with exit 2', async () => {
+    const dir = tempDir();
+    expect((await cli(['new', 'vsmtp', join(dir, 'p'), '--nme', 'x'])).stderr).toMatch(/unknown option --nme/);
+    const kind = await cli(['new', 'postfix', join(dir, 'p')]);
+    expect(kind.exitCode).toBe(2);
+    expect(kind.stderr).toMatch(/unknown kind "postfix"; kinds: vsmtp/);
+    expect(snapshot(dir)).toEqual([]);
+  });
+
+  it('refuses a non-empty destination without --force, and keeps other files with it', async () => {
+    const dir = tempDir();
+    const dest = join(dir, 'p');
+    mkdirSync(dest);
+    writeFileSync(join(dest, 'notes.txt'), 'mine');
+    const before = snapshot(dir);
+    const refused = await cli(['new', 'vsmtp', dest, '--name', 'p', '--yes']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('exists and is not empty; use --force');
+    expect(snapshot(dir)).toEqual(before);
+    const forced = await cli(['new', 'vsmtp', dest, '--name', 'p', '--yes', '--force']);
+    expect(forced.exitCode).toBe(0);
+    expect(readFileSync(join(dest, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(join(dest, 'src', 'lib.rs'))).toBe(true);
+  });
+
+  it('--dry-run lists the files and writes nothing', async () => {
+    const dir = tempDir();
+    const before = snapshot(dir);
+    const result = await cli(['new', 'vsmtp', join(dir, 'p'), '--name', 'p', '--yes', '--dry-run', '--json']);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout).files).toContain('src/lib.rs');
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('verify refuses a path that is neither a project nor an artifact', async () => {
+    const dir = tempDir();
+    const result = await cli(['verify', dir, '--json']);
+    expect(result.exitCode).toBe(2);
+    expect(JSON.parse(result.stdout).error).toMatch(/is not a generated plugin project/);
+  });
+});
