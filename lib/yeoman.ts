@@ -32,7 +32,7 @@ function inquirerQuestion(question: Question, fallback: AnswerValue | undefined)
   const choices = question.choices?.map((c) => ({ name: c.title, value: c.value }));
   switch (question.type) {
     case 'choice':
-      return { type: 'list', name: question.name, message: question.message, choices, default: fallback };
+      return { type: 'select', name: question.name, message: question.message, choices, default: fallback };
     case 'multi':
       return { type: 'checkbox', name: question.name, message: question.message, choices, default: fallback };
     case 'boolean':

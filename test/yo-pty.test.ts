@@ -1,0 +1,68 @@
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { root, tempDir } from './helpers.js';
+
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', 'vsmtp-plugin-test', ...args], { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-t', 'yo');
+
+async function waitFor(text: string, ms = 20_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const shown = screen();
+    if (shown.includes(text)) return shown;
+    await sleep(100);
+  }
+  throw new Error(`"${text}" never appeared; the screen shows:\n${screen()}`);
+}
+
+describe('the real yo in a pseudo-terminal', () => {
+  afterAll(() => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  });
+
+  it('answers the prompts of `yo vsmtp-plugin` with keystrokes', async () => {
+    const base = tempDir();
+    // yo finds the generator in node_modules above the working directory.
+    mkdirSync(join(base, 'node_modules'));
+    symlinkSync(root, join(base, 'node_modules', 'generator-vsmtp-plugin'));
+    const work = join(base, 'work');
+    const home = join(base, 'home');
+    mkdirSync(work);
+    mkdirSync(home);
+    // As root, yo drops to SUDO_UID (or 1000): that user needs the project and a home.
+    const uid = process.getuid?.() === 0 ? 1000 : undefined;
+    if (uid !== undefined) for (const dir of [work, home]) chownSync(dir, uid, uid);
+    const env = `HOME=${home} NO_UPDATE_NOTIFIER=1${uid !== undefined ? ` SUDO_UID=${uid} SUDO_GID=${uid}` : ''}`;
+    tmux('new-session', '-d', '-s', 'yo', '-x', '120', '-y', '40', '-c', work, `env ${env} ${join(root, 'node_modules', '.bin', 'yo')} vsmtp-plugin --no-insight; echo "yo exited $?"; sleep 60`);
+
+    await waitFor('Which kind of plugin?');
+    tmux('send-keys', '-t', 'yo', 'Enter');
+    await waitFor('Plugin name');
+    tmux('send-keys', '-t', 'yo', '-l', 'pty-demo');
+    tmux('send-keys', '-t', 'yo', 'Enter');
+    await waitFor('Description');
+    tmux('send-keys', '-t', 'yo', 'Enter');
+    await waitFor('Author');
+    tmux('send-keys', '-t', 'yo', 'Enter');
+    await waitFor('License');
+    tmux('send-keys', '-t', 'yo', 'Down', 'Enter'); // MIT
+    await waitFor('Target host');
+    tmux('send-keys', '-t', 'yo', 'Down', 'Enter'); // vSMTP 3.0
+    await waitFor('hashing seed');
+    tmux('send-keys', '-t', 'yo', 'Enter');
+    const final = await waitFor('yo exited');
+
+    expect(final).toContain('yo exited 0');
+    expect(final).toContain('create src/lib.rs');
+    expect(existsSync(join(work, 'services', 'pty-demo.rhai'))).toBe(true);
+    const answers = JSON.parse(readFileSync(join(work, '.yo-rc.json'), 'utf8'))['generator-vsmtp-plugin'].answers;
+    expect(answers).toMatchObject({ name: 'pty-demo', license: 'MIT', profile: 'vsmtp-3', seed: '1, 2, 3, 4' });
+  });
+});
