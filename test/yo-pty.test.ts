@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ describe('the real yo in a pseudo-terminal', () => {
 
   it('answers the prompts of `yo vsmtp-plugin` with keystrokes', async () => {
     const base = tempDir();
+    chmodSync(base, 0o755); // mkdtemp makes it 0700: the user yo drops to must get through
     // yo finds the generator in node_modules above the working directory.
     mkdirSync(join(base, 'node_modules'));
     symlinkSync(root, join(base, 'node_modules', 'generator-vsmtp-plugin'));
