@@ -3,10 +3,11 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { root, tempDir } from './helpers.js';
+import { bin, root, tempDir } from './helpers.js';
 
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', 'vsmtp-plugin-test', ...args], { encoding: 'utf8' });
-const screen = () => tmux('capture-pane', '-p', '-t', 'yo');
+const screen = () => tmux('capture-pane', '-p', '-t', session);
+let session = 'yo';
 
 async function waitFor(text: string, ms = 20_000): Promise<string> {
   const deadline = Date.now() + ms;
@@ -18,7 +19,7 @@ async function waitFor(text: string, ms = 20_000): Promise<string> {
   throw new Error(`"${text}" never appeared; the screen shows:\n${screen()}`);
 }
 
-describe('the real yo in a pseudo-terminal', () => {
+describe('prompts in a pseudo-terminal', () => {
   afterAll(() => {
     try {
       tmux('kill-server');
@@ -65,5 +66,25 @@ describe('the real yo in a pseudo-terminal', () => {
     expect(existsSync(join(work, 'services', 'pty-demo.rhai'))).toBe(true);
     const answers = JSON.parse(readFileSync(join(work, '.yo-rc.json'), 'utf8'))['generator-vsmtp-plugin'].answers;
     expect(answers).toMatchObject({ name: 'pty-demo', license: 'MIT', profile: 'vsmtp-3', seed: '1, 2, 3, 4' });
+  });
+
+  it('the CLI prompts with a TTY for what no option gave', async () => {
+    const work = tempDir();
+    session = 'cli';
+    tmux('new-session', '-d', '-s', 'cli', '-x', '120', '-y', '40', '-c', work, `${process.execPath} ${bin} new vsmtp tty-plugin --license MIT; echo "cli exited $?"; sleep 60`);
+    await waitFor('Plugin name');
+    tmux('send-keys', '-t', 'cli', 'Enter'); // the default, from the directory name
+    for (const prompt of ['Description', 'Author', 'Target host']) {
+      await waitFor(prompt);
+      tmux('send-keys', '-t', 'cli', 'Enter');
+    }
+    await waitFor('hashing seed');
+    tmux('send-keys', '-t', 'cli', '-l', '9,9,9,9');
+    tmux('send-keys', '-t', 'cli', 'Enter');
+    const final = await waitFor('cli exited');
+    expect(final).toContain('cli exited 0');
+    expect(final).not.toContain('License'); // given as an option, not asked
+    const answers = JSON.parse(readFileSync(join(work, 'tty-plugin', '.yo-rc.json'), 'utf8'))['generator-vsmtp-plugin'].answers;
+    expect(answers).toMatchObject({ name: 'tty-plugin', license: 'MIT', profile: 'vsmtp-2', seed: '9, 9, 9, 9' });
   });
 });
