@@ -6,10 +6,9 @@ import { basename, resolve } from 'node:path';
 import { EXIT, UsageError } from './core/errors.js';
 import { probe } from './core/exec.js';
 import { recordFile, renderProject } from './core/generate.js';
-import type { Kind } from './core/kind.js';
 import { writeProject } from './core/persist.js';
 import { resolveAnswers, type AnswerValue, type Question } from './core/question.js';
-import { formatStep, type VerifyReport } from './core/report.js';
+import { formatStep, type Step, type VerifyReport } from './core/report.js';
 import { locate, verify, verifyOptions } from './core/verify.js';
 import { kindById, kinds } from './kinds/index.js';
 import { packageRoot } from './core/render.js';
@@ -103,10 +102,8 @@ function summary(report: VerifyReport): string {
   return `verification FAILED${report.cause ? `\nlikely cause: ${report.cause}` : ''}`;
 }
 
-async function runVerify(kind: Kind, target: Parameters<typeof verify>[1], options: Parameters<typeof verify>[2], json: boolean) {
-  const report = await verify(kind, target, options, json ? undefined : (step) => console.log(formatStep(step)));
-  return report;
-}
+/** Steps are shown as they finish, unless the output is one JSON object. */
+const showSteps = (json: boolean) => (json ? undefined : (step: Step) => console.log(formatStep(step)));
 
 async function commandNew({ positionals, options }: Parsed): Promise<number> {
   const [kindId, directory] = positionals;
@@ -132,7 +129,7 @@ async function commandNew({ positionals, options }: Parsed): Promise<number> {
     if (json) print(true, { kind: kind.id, directory, answers, files: files.map((f) => f.path) }, '');
     return EXIT.ok;
   }
-  const report = await runVerify(kind, { project: resolve(directory), answers }, verifyOptions(kind, {}), json);
+  const report = await verify(kind, { project: resolve(directory), answers }, verifyOptions(kind, {}), showSteps(json));
   print(json, { kind: kind.id, directory, answers, files: files.map((f) => f.path), verify: report }, summary(report));
   return exitFor(report);
 }
@@ -141,7 +138,7 @@ async function commandVerify({ positionals, options }: Parsed): Promise<number> 
   const { kind, target } = locate(positionals[0] ?? '.');
   rejectUnknown(options, [...kind.verifyOptions.map((q) => q.name), 'json']);
   const json = options.json === true;
-  const report = await runVerify(kind, target, verifyOptions(kind, questionValues(options, kind.verifyOptions)), json);
+  const report = await verify(kind, target, verifyOptions(kind, questionValues(options, kind.verifyOptions)), showSteps(json));
   print(json, report, summary(report));
   return exitFor(report);
 }
