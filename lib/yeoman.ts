@@ -2,7 +2,7 @@
 // kind registry as the CLI. Yeoman persists through mem-fs, with its conflict handling.
 import { basename, join } from 'node:path';
 import Generator, { type BaseOptions } from 'yeoman-generator';
-import { UsageError, EXIT } from './core/errors.js';
+import { EXIT } from './core/errors.js';
 import { projectRecord, renderProject } from './core/generate.js';
 import { resolveAnswers, type AnswerValue, type Answers, type Question } from './core/question.js';
 import { formatStep } from './core/report.js';
@@ -42,12 +42,6 @@ function inquirerQuestion(question: Question, fallback: AnswerValue | undefined)
   }
 }
 
-/** Fails the run with exit 2 for bad answers, as the CLI does. */
-function asUsageFailure(error: unknown): never {
-  if (error instanceof UsageError) process.exitCode = EXIT.usage;
-  throw error;
-}
-
 export function kindGenerator(kindId: string) {
   const kind = kindById(kindId);
   return class KindGenerator extends Generator<Record<string, any>, Options> {
@@ -68,7 +62,7 @@ export function kindGenerator(kindId: string) {
         directoryName: basename(this.destinationRoot()),
         gitUser: name ? (email ? `${name} <${email}>` : name) : undefined,
         ask: async (question, fallback) => ((await this.prompt([inquirerQuestion(question, fallback) as any])) as Answers)[question.name],
-      }).catch(asUsageFailure);
+      });
     }
 
     async writing() {
@@ -111,7 +105,7 @@ export class AppGenerator extends Generator<Record<string, any>, Options> {
         previous: this.config.get('kind') ? { kind: this.config.get('kind') } : undefined,
         directoryName: basename(this.destinationRoot()),
         ask: async (q, fallback) => ((await this.prompt([inquirerQuestion(q, fallback) as any])) as Answers)[q.name],
-      }).catch(asUsageFailure),
+      }),
     );
     const kind = kindById(String(kindId));
     const passed = Object.fromEntries(

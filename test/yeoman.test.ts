@@ -51,6 +51,21 @@ describe('yo vsmtp-plugin:vsmtp', () => {
   });
 });
 
+describe('yo vsmtp-plugin:vsmtp --verify', () => {
+  it('builds the plugin and loads it in the reference host', { timeout: 20 * 60_000 }, async () => {
+    const logged: string[] = [];
+    await helpers
+      .run(generator('vsmtp'))
+      .withOptions({ name: 'yo-verify', yes: true, author: 'A', verify: true })
+      .onGenerator((generator) => {
+        const log = generator.log.bind(generator);
+        generator.log = Object.assign((message: string) => (logged.push(message), log(message)), log);
+      });
+    expect(logged.join('\n')).toMatch(/ok {3}host: run smoke script/);
+    expect(logged.at(-1)).toMatch(/^verified: .*libvsmtp_plugin_yo_verify\.so$/);
+  });
+});
+
 describe('yo vsmtp-plugin', () => {
   it('asks for the kind, then that kind\'s questions', async () => {
     await helpers.run(generator('app')).withAnswers({ kind: 'vsmtp', name: 'relay', author: 'A', description: 'd', license: 'MIT', profile: 'vsmtp-2', seed: '1,2,3,4' });
