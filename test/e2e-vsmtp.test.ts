@@ -115,5 +115,6 @@ describe('verify refuses a plugin that cannot work in its host', () => {
     expect(exitCode).toBe(1);
     expect(report.steps.at(-1)).toMatchObject({ name: 'host: load plugin', status: 'failed' });
     expect(report.steps.at(-1).detail).toMatch(/^crashed with SIGABRT/);
+    expect(report.cause).toMatch(/^the host crashed with SIGABRT in "load plugin"/);
   });
 });

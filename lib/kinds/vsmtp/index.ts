@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { cacheDir } from '../../core/cache.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
+import { runHost } from '../../core/host-process.js';
 import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
 import type { StepLog } from '../../core/report.js';
@@ -107,10 +108,8 @@ async function buildPlugin(project: string): Promise<string> {
   throw new Error('cargo built no cdylib: Cargo.toml needs [lib] crate-type = ["cdylib"]');
 }
 
-function likelyCause(detail: string, signal: string | undefined): string {
-  if (signal) {
-    return `the host crashed (${signal}) while using the plugin: the plugin and host disagree on rhai's types (rhai version, features, rustc or profile), or the plugin itself crashes`;
-  }
+/** What a failed host step most likely means, for a plugin author. */
+function likelyCause(detail: string): string {
   if (/Function not found/.test(detail)) {
     return 'a function is not found under the hash the host computes: the hashing seed, rhai version or rhai features differ between plugin and host, or the script calls a function the plugin does not export';
   }
@@ -172,27 +171,13 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const timeout = Number(options.timeout ?? 30);
     const args = ['--seed', hostSeed.replace(/ /g, ''), '--config-dir', config, '--import', `plugins/${stem}`, '--script-ext', profile.scriptExtension];
     if (script) args.push('--script', script);
-    const result = await run(host.binary, args, { timeoutMs: timeout * 1000 });
-    const seen: string[] = [];
+    const expected = script ? hostSteps : hostSteps.filter((name) => !name.includes('script'));
+    const { failure } = await runHost(host.binary, args, log, { timeoutMs: timeout * 1000, expected });
     let cause: string | undefined = differences.length ? differences.join('; ') : undefined;
-    for (const line of result.stdout.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const step = JSON.parse(line) as { name: string; ok: boolean; ms: number; detail: string };
-      seen.push(step.name);
-      log.add({ name: `host: ${step.name}`, ok: step.ok, status: step.ok ? 'passed' : 'failed', ms: step.ms, detail: step.detail });
-      if (!step.ok) cause ??= likelyCause(step.detail, undefined);
-    }
-    const pending = hostSteps.find((name) => !seen.includes(name) && (script || !name.includes('script')));
-    if (pending && (result.timedOut || result.signal || result.exitCode !== 0)) {
-      const why = result.timedOut
-        ? `timed out after ${timeout} s (the plugin hangs or blocks)`
-        : result.signal
-          ? `crashed with ${result.signal}`
-          : `exited with ${result.exitCode}`;
-      const stderr = result.stderr.trim().split('\n').slice(-10).join('\n');
-      log.add({ name: `host: ${pending}`, ok: false, status: 'failed', ms: result.ms, detail: stderr ? `${why}\n${stderr}` : why });
-      cause ??= result.timedOut ? 'the plugin does not return: a function loops or blocks' : likelyCause('', result.signal ?? `exit ${result.exitCode}`);
-    }
+    const failedStep = log.steps.find((step) => step.status === 'failed' && step.name.startsWith('host: '));
+    if (failure?.kind === 'timeout') cause ??= 'the plugin does not return: a function loops or blocks';
+    else if (failure) cause ??= `the host ${failure.detail.split('\n')[0]} in "${failure.step}": plugin and host disagree on rhai's types (rhai version, features, rustc or profile), or the plugin itself crashes`;
+    else if (failedStep) cause ??= likelyCause(failedStep.detail);
     if (!script) {
       log.add({ name: 'host: run smoke script', ok: false, status: 'skipped', ms: 0, detail: 'no smoke script for a bare artifact (pass --script FILE)' });
     }

@@ -1,0 +1,46 @@
+import { run, type RunResult } from './exec.js';
+import type { StepLog } from './report.js';
+
+export interface HostOutcome {
+  result: RunResult;
+  /** Set when the host did not finish on its own: hung, crashed or exited. */
+  failure?: { kind: 'timeout' | 'signal' | 'exit'; step: string; detail: string };
+}
+
+/**
+ * Runs a reference host that prints one JSON step per line (`{name, ok, ms, detail}`),
+ * adding each to the log as `host: <name>`. A host that is killed at the time limit,
+ * dies by a signal or exits without reporting a failure gets a failed step of its
+ * own, named after the step it was in (the first of `expected` it never reported).
+ */
+export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; cwd?: string }): Promise<HostOutcome> {
+  const result = await run(binary, args, { timeoutMs: options.timeoutMs, cwd: options.cwd });
+  const seen: string[] = [];
+  let reportedFailure = false;
+  for (const line of result.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let step: { name: string; ok: boolean; ms: number; detail: string };
+    try {
+      step = JSON.parse(line);
+    } catch {
+      continue; // a plugin printing to stdout, not a host step
+    }
+    seen.push(step.name);
+    reportedFailure ||= !step.ok;
+    log.add({ name: `host: ${step.name}`, ok: step.ok, status: step.ok ? 'passed' : 'failed', ms: step.ms, detail: step.detail });
+  }
+  if (!result.timedOut && !result.signal && (result.exitCode === 0 || reportedFailure)) return { result };
+
+  const step = options.expected.find((name) => !seen.includes(name)) ?? `after ${seen.at(-1) ?? 'start'}`;
+  const kind = result.timedOut ? 'timeout' : result.signal ? 'signal' : 'exit';
+  const why =
+    kind === 'timeout'
+      ? `timed out after ${options.timeoutMs / 1000} s (the plugin hangs or blocks)`
+      : kind === 'signal'
+        ? `crashed with ${result.signal}`
+        : `exited with ${result.exitCode} without reporting a step`;
+  const stderr = result.stderr.trim().split('\n').slice(-10).join('\n');
+  const detail = stderr ? `${why}\n${stderr}` : why;
+  log.add({ name: `host: ${step}`, ok: false, status: 'failed', ms: result.ms, detail });
+  return { result, failure: { kind, step, detail } };
+}
