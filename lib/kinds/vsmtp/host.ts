@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ejs from 'ejs';
 import { stringify } from 'smol-toml';
-import { cacheDir } from '../../core/cache.js';
+import { cachedBuild, hashOf } from '../../core/cache.js';
 import { failureTail, run } from '../../core/exec.js';
 import { packageRoot } from '../../core/render.js';
 import type { HostProfile } from './profiles.js';
@@ -49,10 +47,7 @@ export interface HostBuild {
   cached: boolean;
 }
 
-/**
- * The reference host binary for a profile and toolchain, built once and cached.
- * A cache entry is complete when its binary exists: it is renamed into place last.
- */
+/** The reference host binary for a profile and toolchain, built once and cached. */
 export async function ensureHost(request: HostRequest): Promise<HostBuild> {
   const mainRs = await readFile(join(hostSource, 'src', 'main.rs'), 'utf8');
   const manifest = ejs.render(await readFile(join(hostSource, 'Cargo.toml.ejs'), 'utf8'), {
@@ -60,14 +55,8 @@ export async function ensureHost(request: HostRequest): Promise<HostBuild> {
     list: (items: string[]) => JSON.stringify(items).replace(/,/g, ', '),
     releaseProfile: request.releaseProfile ? stringify({ profile: { release: request.releaseProfile } }) : '',
   });
-  const key = createHash('sha256').update(JSON.stringify([manifest, mainRs, request.toolchain.rustcVerbose])).digest('hex').slice(0, 16);
-  const entry = join(cacheDir(), 'vsmtp-host', `${request.profile.id}-${key}`);
-  const binary = join(entry, 'vsmtp-ref-host');
-  if (existsSync(binary)) return { binary, cached: true };
-
-  await mkdir(entry, { recursive: true });
-  const work = await mkdtemp(join(entry, 'build-'));
-  try {
+  const key = `${request.profile.id}-${hashOf(manifest, mainRs, request.toolchain.rustcVerbose)}`;
+  const built = await cachedBuild('vsmtp-host', key, 'vsmtp-ref-host', async (work) => {
     await mkdir(join(work, 'src'));
     await writeFile(join(work, 'Cargo.toml'), manifest);
     await writeFile(join(work, 'src', 'main.rs'), mainRs);
@@ -82,11 +71,9 @@ export async function ensureHost(request: HostRequest): Promise<HostBuild> {
       timeoutMs: request.timeoutMs,
     });
     if (build.exitCode !== 0) throw new Error(`the reference host did not build\n${failureTail(build)}`);
-    const staged = `${binary}.${process.pid}.tmp`;
-    await copyFile(join(request.targetDir, 'release', 'vsmtp-ref-host'), staged);
-    await rename(staged, binary);
-    return { binary, cached: false };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+    const binary = join(work, 'vsmtp-ref-host');
+    await copyFile(join(request.targetDir, 'release', 'vsmtp-ref-host'), binary);
+    return binary;
+  });
+  return { binary: built.path, cached: built.cached };
 }
