@@ -27,7 +27,9 @@ export function readProjectRecord(directory: string): ProjectRecord | undefined 
 
 /** Renders a whole project in memory: templates, then the license text. */
 export async function renderProject(kind: Kind, answers: Answers): Promise<ProjectFile[]> {
-  const files = await renderFolder(kind.id, kind.context(answers));
+  const context = kind.context(answers);
+  const files: ProjectFile[] = [];
+  for (const folder of kind.templateFolders?.(answers) ?? [kind.id]) files.push(...(await renderFolder(folder, context)));
   files.push(...(await licenseFiles(String(answers.license), String(answers.author))));
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -9,12 +9,13 @@ export interface HostOutcome {
 
 /**
  * Runs a reference host that prints one JSON step per line (`{name, ok, ms, detail}`),
- * adding each to the log as `host: <name>`. A host that is killed at the time limit,
+ * adding each to the log as `<label>: <name>` (label `host` by default). A host that is killed at the time limit,
  * dies by a signal or exits without reporting a failure gets a failed step of its
  * own, named after the step it was in (the first of `expected` it never reported).
  */
-export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; cwd?: string }): Promise<HostOutcome> {
+export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; cwd?: string; prefix?: string }): Promise<HostOutcome> {
   const result = await run(binary, args, { timeoutMs: options.timeoutMs, cwd: options.cwd });
+  const label = options.prefix ?? 'host';
   const seen: string[] = [];
   let reportedFailure = false;
   for (const line of result.stdout.split('\n')) {
@@ -27,7 +28,7 @@ export async function runHost(binary: string, args: string[], log: StepLog, opti
     }
     seen.push(step.name);
     reportedFailure ||= !step.ok;
-    log.add({ name: `host: ${step.name}`, ok: step.ok, status: step.ok ? 'passed' : 'failed', ms: step.ms, detail: step.detail });
+    log.add({ name: `${label}: ${step.name}`, ok: step.ok, status: step.ok ? 'passed' : 'failed', ms: step.ms, detail: step.detail });
   }
   if (!result.timedOut && !result.signal && (result.exitCode === 0 || reportedFailure)) return { result };
 
@@ -41,6 +42,6 @@ export async function runHost(binary: string, args: string[], log: StepLog, opti
         : `exited with ${result.exitCode} without reporting a step`;
   const stderr = result.stderr.trim().split('\n').slice(-10).join('\n');
   const detail = stderr ? `${why}\n${stderr}` : why;
-  log.add({ name: `host: ${step}`, ok: false, status: 'failed', ms: result.ms, detail });
+  log.add({ name: `${label}: ${step}`, ok: false, status: 'failed', ms: result.ms, detail });
   return { result, failure: { kind, step, detail } };
 }

@@ -25,6 +25,8 @@ export interface Kind {
   tools: Tool[];
   /** Template variables for templates/<id>/, from validated answers. */
   context(answers: Answers): TemplateContext;
+  /** Folders under templates/ to render, when not just templates/<id>/ (e.g. one per language). */
+  templateFolders?(answers: Answers): string[];
   /** Recognises a project of this kind that has no recorded answers. */
   detect(directory: string): boolean;
   /** Recognises an artifact this kind can verify on its own. */

@@ -1,0 +1,176 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { cachedBuild, hashOf } from '../../core/cache.js';
+import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
+import { runHost } from '../../core/host-process.js';
+import type { Kind, VerifyTarget } from '../../core/kind.js';
+import type { Answers, Question } from '../../core/question.js';
+import { packageRoot } from '../../core/render.js';
+import type { StepLog } from '../../core/report.js';
+import { workflowPins } from '../vsmtp/profiles.js';
+import { callbacks } from './callbacks.js';
+import { questions } from './questions.js';
+
+const hostSource = join(packageRoot, 'hosts', 'mailerq');
+const standInHeader = join(hostSource, 'mailerq.h');
+
+const tools: Tool[] = [
+  { command: 'cmake', versionArgs: ['--version'], why: 'configures and builds the plugin', install: 'apt-get install cmake (or https://cmake.org/download)' },
+  { command: 'cc', versionArgs: ['--version'], why: 'compiles C plugins and the reference host', install: 'apt-get install gcc' },
+  { command: 'c++', versionArgs: ['--version'], why: 'compiles C++ plugins', install: 'apt-get install g++' },
+];
+
+const verifyOptions: Question[] = [
+  {
+    name: 'api-version',
+    message: 'MQ_API_VERSION the host expects',
+    help: "MQ_API_VERSION of the MailerQ to emulate (default: the one in the header the plugin was built with)",
+    type: 'string',
+    validate: (value) => (/^\d{1,9}$/.test(value) ? undefined : 'must be a whole number'),
+  },
+  {
+    name: 'timeout',
+    message: 'Host time limit in seconds',
+    help: 'seconds the reference host may run before it is killed',
+    type: 'string',
+    default: '30',
+    validate: (value) => (/^[1-9]\d{0,4}$/.test(value) ? undefined : 'must be a whole number of seconds from 1 to 99999'),
+  },
+];
+
+function context(answers: Answers) {
+  const name = String(answers.name);
+  const language = String(answers.language);
+  const prefix = String(answers.prefix);
+  const stem = prefix ? `${prefix}-${name}` : name;
+  const chosen = new Set(answers.callbacks as string[]);
+  return {
+    paths: { ext: language === 'cpp' ? 'cpp' : 'c' },
+    name,
+    project: `mailerq-plugin-${name}`,
+    language,
+    lang: language === 'cpp' ? 'CXX' : 'C',
+    ext: language === 'cpp' ? 'cpp' : 'c',
+    prefix,
+    stem,
+    fileName: `${stem}.so`,
+    selected: callbacks.filter((c) => chosen.has(c.name)),
+    description: String(answers.description),
+    license: String(answers.license),
+    standInHeader: readFileSync(standInHeader, 'utf8'),
+    workflowPins,
+  };
+}
+
+/** MQ_API_VERSION of the header the project was built with (MailerQ's own, or the stand-in). */
+function headerApiVersion(project: string | undefined): string {
+  let header = standInHeader;
+  const cmakeCache = project && join(project, 'build', 'CMakeCache.txt');
+  if (cmakeCache && existsSync(cmakeCache)) {
+    const dir = /^MAILERQ_INCLUDE_DIR:PATH=(.*)$/m.exec(readFileSync(cmakeCache, 'utf8'))?.[1];
+    header = dir && !dir.endsWith('-NOTFOUND') ? join(dir, 'mailerq.h') : join(project, 'stand-in', 'mailerq.h');
+  }
+  const version = /#\s*define\s+MQ_API_VERSION\s+(\d+)/.exec(readFileSync(header, 'utf8'))?.[1];
+  if (!version) throw new Error(`${header} defines no MQ_API_VERSION`);
+  return version;
+}
+
+async function buildPlugin(project: string, log: StepLog): Promise<string | undefined> {
+  const build = join(project, 'build');
+  const artifact = await log.run('build plugin', async () => {
+    for (const args of [['-S', project, '-B', build, '-DCMAKE_BUILD_TYPE=Release'], ['--build', build]]) {
+      const step = await run('cmake', args, { cwd: project, timeoutMs: 10 * 60_000 });
+      if (step.exitCode !== 0) throw new Error(failureTail(step));
+    }
+    const built = readdirSync(build).filter((file) => file.endsWith('.so'));
+    if (built.length !== 1) throw new Error(`expected one shared object in ${build}, found ${built.length}`);
+    const path = join(build, built[0]!);
+    return { value: path, detail: path };
+  });
+  if (!artifact) return undefined;
+  const tested = await log.run('plugin tests', async () => {
+    const test = await run('ctest', ['--test-dir', build, '--output-on-failure'], { cwd: project, timeoutMs: 10 * 60_000 });
+    if (test.exitCode !== 0) throw new Error(failureTail(test));
+    return { value: true, detail: test.stdout.trim().split('\n').filter((line) => /tests passed/.test(line)).join('') };
+  });
+  return tested ? artifact : undefined;
+}
+
+async function ensureHost(): Promise<{ path: string; cached: boolean }> {
+  const source = await readFile(join(hostSource, 'host.c'), 'utf8');
+  const compiler = await run('cc', ['--version'], { timeoutMs: 30_000 });
+  const key = hashOf(source, await readFile(standInHeader, 'utf8'), compiler.stdout);
+  return cachedBuild('mailerq-host', key, 'mq-ref-host', async (work) => {
+    const output = join(work, 'mq-ref-host');
+    const compile = await run('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-rdynamic', '-I', hostSource, '-o', output, join(hostSource, 'host.c'), '-ldl'], { timeoutMs: 5 * 60_000 });
+    if (compile.exitCode !== 0) throw new Error(`the reference host did not compile\n${failureTail(compile)}`);
+    return output;
+  });
+}
+
+/** Checks the host's "callback order" step: every callback reached the plugins in file-name order. */
+function checkOrder(log: StepLog, expected: string[]): void {
+  const order = log.steps.find((step) => step.name === 'host (2 plugins): callback order');
+  const start = performance.now();
+  const wrong = (order?.detail ?? '')
+    .split(/[;\n]/)
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .filter((entry) => entry.split(':')[1]?.split(',').map((p) => p.trim()).join(',') !== expected.join(','));
+  const detail = !order ? 'the host reported no callback order' : wrong.length ? `not in file-name order (${expected.join(', ')}): ${wrong.join('; ')}` : `every callback reached ${expected.join(' then ')}`;
+  log.add({ name: 'callbacks in file-name order', ok: Boolean(order) && !wrong.length, status: order && !wrong.length ? 'passed' : 'failed', ms: performance.now() - start, detail });
+}
+
+async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
+  const language = String(target.answers?.language ?? 'c');
+  const needed = target.project ? ['cmake', 'cc', ...(language === 'cpp' ? ['c++'] : [])] : ['cc'];
+  requireTools(tools.filter((tool) => needed.includes(tool.command)));
+  const artifact = target.project ? await buildPlugin(target.project, log) : target.artifact;
+  if (!artifact) return { ok: false, status: 'failed' as const, artifact: null, cause: 'the plugin does not build or its tests fail' };
+
+  const host = await log.run('build reference host', async () => {
+    const built = await ensureHost();
+    return { value: built.path, detail: built.cached ? `cached: ${built.path}` : `compiled, cached for next time: ${built.path}` };
+  });
+  if (!host) return { ok: false, status: 'failed' as const, artifact, cause: 'the reference host does not compile' };
+
+  const apiVersion = String(options['api-version'] ?? headerApiVersion(target.project));
+  const timeoutMs = Number(options.timeout ?? 30) * 1000;
+  const file = basename(artifact);
+  const bare = file.replace(/^\d\d-/, '');
+  const runs: Array<{ label: string; files: string[] }> = [
+    { label: 'host', files: [file] },
+    { label: 'host (2 plugins)', files: [`10-${bare}`, `20-${bare}`] },
+  ];
+  let cause: string | undefined;
+  for (const { label, files } of runs) {
+    const dir = await mkdtemp(join(tmpdir(), 'mailerq-verify-'));
+    try {
+      for (const name of files) await copyFile(artifact, join(dir, name));
+      const outcome = await runHost(host, ['--plugin-dir', dir, '--api-version', apiVersion, '--timeout-ms', '2000'], log, { timeoutMs, expected: [], prefix: label });
+      if (outcome.failure) cause ??= outcome.failure.kind === 'timeout' ? 'a callback never returns (the plugin blocks)' : `the plugin ${outcome.failure.detail.split('\n')[0]} ${outcome.failure.step}`;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    if (log.failed) break;
+    if (files.length > 1) checkOrder(log, files);
+  }
+  const failed = log.steps.find((step) => step.status === 'failed');
+  cause ??= failed ? `${failed.name}: ${failed.detail.split('\n')[0]}` : undefined;
+  return { ok: !log.failed, status: log.failed ? ('failed' as const) : ('passed' as const), artifact, cause: log.failed ? cause : undefined };
+}
+
+export const mailerq: Kind = {
+  id: 'mailerq',
+  title: 'MailerQ plugin (C or C++ shared object)',
+  summary: 'shared object exporting mq_version and optional callbacks, loaded from plugin-directory',
+  questions,
+  verifyOptions,
+  tools,
+  context,
+  detect: (directory) => existsSync(join(directory, 'CMakeLists.txt')) && existsSync(join(directory, 'stand-in', 'mailerq.h')),
+  accepts: (artifact) => artifact.endsWith('.so') && readFileSync(artifact).includes('mq_version'),
+  verify,
+};

@@ -1,0 +1,68 @@
+import { licenseChoices } from '../../core/licenses.js';
+import { rules, type Question } from '../../core/question.js';
+import { callbacks } from './callbacks.js';
+
+export const questions: Question[] = [
+  {
+    name: 'name',
+    message: 'Plugin name (the file is <prefix>-<name>.so)',
+    help: 'plugin name; the shared object is <prefix>-<name>.so (MailerQ adds no lib prefix)',
+    type: 'string',
+    default: ({ directoryName }) => {
+      const guess = directoryName.replace(/^mailerq-plugin-/, '');
+      return rules.kebab(guess) || guess.length > 40 ? undefined : guess;
+    },
+    validate: rules.all(rules.kebab, rules.maxLength(40)),
+  },
+  {
+    name: 'language',
+    message: 'Language',
+    help: 'language of the plugin source',
+    type: 'choice',
+    choices: [
+      { value: 'c', title: 'C (C11)' },
+      { value: 'cpp', title: 'C++ (C++17, entry points in extern "C")' },
+    ],
+    default: 'c',
+  },
+  {
+    name: 'prefix',
+    message: 'Load-order prefix (two digits, empty for none)',
+    help: 'two-digit load-order prefix: MailerQ loads plugins and calls callbacks in file-name order',
+    type: 'string',
+    default: '50',
+    validate: (value) => (/^(\d\d)?$/.test(value) ? undefined : 'must be two digits (e.g. 10) or empty'),
+  },
+  {
+    name: 'callbacks',
+    message: 'Callbacks to implement',
+    help: 'optional callbacks to implement, comma-separated (mq_version is always there)',
+    type: 'multi',
+    choices: callbacks.map((c) => ({ value: c.name, title: c.name, description: c.when })),
+    default: ['mq_initialize', 'mq_smtp_in_connect', 'mq_smtp_in_mailfrom', 'mq_cleanup'],
+  },
+  {
+    name: 'description',
+    message: 'Description',
+    help: 'one-line description (README)',
+    type: 'string',
+    default: 'A MailerQ plugin',
+    validate: rules.nonEmpty,
+  },
+  {
+    name: 'author',
+    message: 'Author',
+    help: 'author, e.g. "Jane Doe <jane@example.com>" (LICENSE)',
+    type: 'string',
+    default: ({ gitUser, answers }) => gitUser ?? `The ${String(answers.name)} authors`,
+    validate: rules.nonEmpty,
+  },
+  {
+    name: 'license',
+    message: 'License',
+    help: 'SPDX license of the plugin; its text is written to LICENSE',
+    type: 'choice',
+    choices: licenseChoices,
+    default: 'MIT',
+  },
+];

@@ -1,0 +1,102 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { toml } from '../../core/escape.js';
+import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
+import { runHost } from '../../core/host-process.js';
+import type { Kind, VerifyTarget } from '../../core/kind.js';
+import type { Answers, Question } from '../../core/question.js';
+import { packageRoot } from '../../core/render.js';
+import type { StepLog } from '../../core/report.js';
+import { workflowPins } from '../vsmtp/profiles.js';
+import { questions } from './questions.js';
+
+const host = join(packageRoot, 'hosts', 'vpl', 'vpl_host.py');
+const hostSteps = ['open archive', 'check entries', 'extract', 'read metadata', 'find object', 'load object', 'entry point', 'destructor'];
+
+const tools: Tool[] = [
+  { command: 'python3', versionArgs: ['--version'], why: 'packages the .vpl and runs the reference host', install: 'apt-get install python3' },
+  { command: 'make', versionArgs: ['--version'], why: 'builds and packages the plugin', install: 'apt-get install make' },
+  { command: 'cc', versionArgs: ['--version'], why: 'compiles C plugins', install: 'apt-get install gcc' },
+  { command: 'cargo', versionArgs: ['--version'], why: 'builds Rust plugins', install: 'install Rust with rustup: https://rustup.rs (or apt-get install cargo)' },
+];
+
+const verifyOptions: Question[] = [
+  {
+    name: 'entry',
+    message: 'Entry point the host calls',
+    help: "entry point the host calls (default: the project's, else vplugin_init)",
+    type: 'string',
+    validate: questions.find((q) => q.name === 'entry')!.validate,
+  },
+  {
+    name: 'timeout',
+    message: 'Host time limit in seconds',
+    help: 'seconds the reference host may run before it is killed',
+    type: 'string',
+    default: '30',
+    validate: (value) => (/^[1-9]\d{0,4}$/.test(value) ? undefined : 'must be a whole number of seconds from 1 to 99999'),
+  },
+];
+
+function context(answers: Answers) {
+  const name = String(answers.name);
+  const version = String(answers['plugin-version']);
+  return {
+    paths: {},
+    name,
+    version,
+    packageFile: `${name}-${version}.vpl`,
+    crate: `vplugin-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'plugin'}`,
+    description: String(answers.description),
+    objfile: String(answers.objfile),
+    entry: String(answers.entry),
+    destructor: answers.destructor === true,
+    language: String(answers.language),
+    license: String(answers.license),
+    toml,
+    workflowPins,
+  };
+}
+
+async function buildPackage(project: string, log: StepLog): Promise<string | undefined> {
+  return log.run('build package', async () => {
+    const make = await run('make', [], { cwd: project, timeoutMs: 30 * 60_000 });
+    if (make.exitCode !== 0) throw new Error(failureTail(make));
+    const packages = readdirSync(project).filter((file) => file.endsWith('.vpl'));
+    if (packages.length !== 1) throw new Error(`expected one .vpl in ${project} after make, found ${packages.length}`);
+    const path = join(project, packages[0]!);
+    return { value: path, detail: path };
+  });
+}
+
+async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
+  const language = String(target.answers?.language ?? (target.project && existsSync(join(target.project, 'Cargo.toml')) ? 'rust' : 'c'));
+  const needed = target.project ? ['python3', 'make', language === 'rust' ? 'cargo' : 'cc'] : ['python3'];
+  requireTools(tools.filter((tool) => needed.includes(tool.command)));
+  const artifact = target.project ? await buildPackage(target.project, log) : target.artifact;
+  if (!artifact) return { ok: false, status: 'failed' as const, artifact: null, cause: 'the package does not build' };
+
+  const entry = String(options.entry ?? target.answers?.entry ?? 'vplugin_init');
+  const { failure } = await runHost('python3', [host, artifact, '--entry', entry], log, { timeoutMs: Number(options.timeout ?? 30) * 1000, expected: hostSteps });
+  const failed = log.steps.find((step) => step.status === 'failed');
+  const cause = failure
+    ? `the plugin ${failure.detail.split('\n')[0]} in "${failure.step}"`
+    : failed
+      ? `${failed.name.replace(/^host: /, '')}: ${failed.detail.split('\n')[0]}`
+      : undefined;
+  return { ok: !log.failed, status: log.failed ? ('failed' as const) : ('passed' as const), artifact, cause };
+}
+
+export const vpl: Kind = {
+  id: 'vpl',
+  title: 'VPlugin package (.vpl)',
+  summary: 'a .vpl package: metadata.toml and a shared object (C, or Rust cdylib) in a ZIP',
+  questions,
+  verifyOptions,
+  tools,
+  context,
+  templateFolders: (answers) => ['vpl/common', `vpl/${String(answers.language)}`],
+  detect: (directory) => existsSync(join(directory, 'metadata.toml')),
+  accepts: (artifact) => artifact.endsWith('.vpl'),
+  verify,
+};

@@ -1,0 +1,98 @@
+import { licenseChoices } from '../../core/licenses.js';
+import { rules, type Question } from '../../core/question.js';
+
+const semver =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+/** C keywords and names the entry point cannot take (Rust's matter for Rust plugins). */
+const notEntry = new Set(
+  'auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while main vplugin_exit as async await crate dyn fn impl let loop match mod move mut pub ref self super trait type unsafe use where yield'.split(' '),
+);
+
+export const questions: Question[] = [
+  {
+    name: 'name',
+    message: 'Plugin name',
+    help: 'plugin name ([metadata] name; the package is <name>-<version>.vpl)',
+    type: 'string',
+    default: ({ directoryName }) => (/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(directoryName) ? directoryName : undefined),
+    validate: rules.all(
+      rules.nonEmpty,
+      (value) => (/\s/.test(value) ? 'must not contain whitespace' : undefined),
+      (value) =>
+        /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(value) ? undefined : 'must be a file-name-safe word: letters, digits, ".", "_", "+", "-", starting with a letter or digit',
+      rules.maxLength(64),
+    ),
+  },
+  {
+    name: 'plugin-version',
+    message: 'Version',
+    help: 'plugin version, semver ([metadata] version)',
+    type: 'string',
+    default: '0.1.0',
+    validate: rules.all(rules.nonEmpty, (value) => (semver.test(value) ? undefined : 'must be a semantic version, e.g. 1.0.0 or 2.1.0-rc.1')),
+  },
+  {
+    name: 'description',
+    message: 'Description',
+    help: 'one-line description ([metadata] description, README)',
+    type: 'string',
+    default: 'A VPlugin plugin',
+    validate: rules.nonEmpty,
+  },
+  {
+    name: 'objfile',
+    message: 'Object file name',
+    help: 'shared object inside the package ([metadata] objfile)',
+    type: 'string',
+    default: 'plugin.so',
+    validate: (value) => (/^[A-Za-z0-9_][A-Za-z0-9._+-]*\.so$/.test(value) && value.length <= 64 ? undefined : 'must be a plain file name ending in .so (letters, digits, ".", "_", "+", "-"), at most 64 characters'),
+  },
+  {
+    name: 'entry',
+    message: 'Entry-point name',
+    help: 'entry point the host calls, int32_t f(void), 0 = started',
+    type: 'string',
+    default: 'vplugin_init',
+    validate: (value) =>
+      !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(value)
+        ? 'must be a C identifier: a letter or _, then letters, digits or _ (at most 64)'
+        : notEntry.has(value)
+          ? 'must not be a C or Rust keyword, main, or vplugin_exit'
+          : undefined,
+  },
+  {
+    name: 'destructor',
+    message: 'Include the vplugin_exit destructor?',
+    help: 'export vplugin_exit, called when the plugin is stopped',
+    type: 'boolean',
+    default: true,
+  },
+  {
+    name: 'language',
+    message: 'Language of the shared object',
+    help: 'C, or Rust (cdylib with extern "C")',
+    type: 'choice',
+    choices: [
+      { value: 'c', title: 'C' },
+      { value: 'rust', title: 'Rust (cdylib, extern "C")' },
+    ],
+    default: 'c',
+  },
+  {
+    name: 'author',
+    message: 'Author',
+    help: 'author, e.g. "Jane Doe <jane@example.com>" (LICENSE)',
+    type: 'string',
+    default: ({ gitUser, answers }) => gitUser ?? `The ${String(answers.name)} authors`,
+    validate: rules.nonEmpty,
+  },
+  {
+    name: 'license',
+    message: 'License',
+    help: 'SPDX license of the plugin; its text is written to LICENSE',
+    type: 'choice',
+    choices: licenseChoices,
+    default: 'MIT',
+  },
+];

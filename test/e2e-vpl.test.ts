@@ -1,0 +1,79 @@
+// VPlugin packages: generated, built, packaged and verified for real, then hostile
+// or broken packages that verify must refuse, each with the fault named.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, tempDir } from './helpers.js';
+import { zip, type ZipEntry } from './zip.js';
+
+const LONG = 10 * 60_000;
+
+async function verify(path: string, ...options: string[]) {
+  const result = await cli(['verify', path, '--json', ...options]);
+  return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
+}
+
+describe.each([
+  ['C with the defaults', ['--language', 'c']],
+  ['C without destructor, custom names', ['--language', 'c', '--destructor', 'false', '--objfile', 'libgreet.so', '--entry', 'greet_start']],
+  ['Rust', ['--language', 'rust']],
+] as const)('VPlugin in %s', (_, options) => {
+  it('generates, packages and verifies', { timeout: LONG }, async () => {
+    const project = join(tempDir(), 'pkg');
+    const args = ['new', 'vpl', project, '--name', 'demo', '--plugin-version', '1.2.3', '--yes', '--author', 'E2E', '--verify', '--json', ...options];
+    const created = await cli(args);
+    const out = JSON.parse(created.stdout);
+    expect(created.exitCode, JSON.stringify(out, null, 2)).toBe(0);
+    expect(out.verify).toMatchObject({ kind: 'vpl', ok: true, status: 'passed' });
+    expect(out.verify.artifact).toBe(join(project, 'demo-1.2.3.vpl'));
+    const names = out.verify.steps.map((s: any) => s.name);
+    expect(names).toEqual(['build package', 'host: open archive', 'host: check entries', 'host: extract', 'host: read metadata', 'host: find object', 'host: load object', 'host: entry point', 'host: destructor']);
+    const destructor = out.verify.steps.at(-1).detail;
+    expect(destructor).toMatch(out.answers.destructor ? /called vplugin_exit/ : /no vplugin_exit/);
+    const listing = execFileSync('python3', ['-m', 'zipfile', '-l', out.verify.artifact], { encoding: 'utf8' });
+    expect(listing).toMatch(new RegExp(`^metadata.toml .*\\n${out.answers.objfile} `, 'm'));
+  });
+});
+
+describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
+  const dir = tempDir();
+  const source = join(dir, 'entry.c');
+  writeFileSync(source, '#include <stdint.h>\n__attribute__((visibility("default"))) int32_t vplugin_init(void) { return ENTRY_RESULT; }\n');
+  const object = (result: number) => {
+    const out = join(dir, `entry-${result}.so`);
+    if (!existsSync(out)) execFileSync('cc', ['-shared', '-fPIC', `-DENTRY_RESULT=${result}`, '-o', out, source]);
+    return readFileSync(out);
+  };
+  const metadata = (fields: Record<string, string>) =>
+    `[metadata]\n${Object.entries(fields).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join('\n')}\n`;
+  const good = { name: 'bad', version: '1.0.0', objfile: 'plugin.so' };
+  const pack = (label: string, entries: ZipEntry[]) => {
+    const path = join(dir, `${label}.vpl`);
+    writeFileSync(path, zip(entries));
+    return path;
+  };
+
+  it.each([
+    ['an empty name', () => pack('empty-name', [{ name: 'metadata.toml', data: metadata({ ...good, name: '' }) }, { name: 'plugin.so', data: object(0) }]), 'read metadata', /name/],
+    ['a name with a space', () => pack('space', [{ name: 'metadata.toml', data: metadata({ ...good, name: 'my plugin' }) }, { name: 'plugin.so', data: object(0) }]), 'read metadata', /whitespace/],
+    ['no objfile', () => pack('no-objfile', [{ name: 'metadata.toml', data: metadata({ name: 'bad', version: '1.0.0' }) }, { name: 'plugin.so', data: object(0) }]), 'read metadata', /objfile/],
+    ['an objfile absent from the archive', () => pack('absent', [{ name: 'metadata.toml', data: metadata({ ...good, objfile: 'missing.so' }) }, { name: 'plugin.so', data: object(0) }]), 'find object', /missing\.so/],
+    ['a ../ entry', () => pack('dotdot', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(0) }, { name: '../escaped.txt', data: 'x' }]), 'check entries', /\.\./],
+    ['a link entry', () => pack('link', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: '/etc/passwd', mode: 0o120777 }]), 'check entries', /link/i],
+    ['an entry point returning non-zero', () => pack('nonzero', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(3) }]), 'entry point', /returned 3/],
+  ] as const)('%s', async (_, build, step, message) => {
+    const before = readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-host-')).sort();
+    const { exitCode, report } = await verify(build());
+    expect(exitCode).toBe(1);
+    expect(report.ok).toBe(false);
+    const failed = report.steps.find((s: any) => s.status === 'failed');
+    expect(failed.name).toBe(`host: ${step}`);
+    expect(failed.detail).toMatch(message);
+    expect(report.cause).toMatch(message);
+    expect(existsSync(join(dir, 'escaped.txt'))).toBe(false);
+    // The host's private extraction directory is gone.
+    expect(readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-host-')).sort()).toEqual(before);
+  });
+});
