@@ -241,10 +241,11 @@ def write_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: str) ->
     its data. Declared sizes already passed the limits in `check entries`, so
     capping the copy at the declared size also keeps it within the limits."""
     name = info.orig_filename
-    # zipfile stops at the declared size; ask for one byte more so that getting
-    # it proves the header lied.
+    # zipfile would stop (and check the CRC) at the declared size: lift that cap
+    # so the data runs to its real end and our own count catches a lying header.
+    # Each read still decompresses at most CHUNK bytes.
     probe = copy.copy(info)
-    probe.file_size = info.file_size + 1
+    probe.file_size = sys.maxsize
     # O_EXCL|O_NOFOLLOW: never reuse an existing file or follow a planted link.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     written = 0

@@ -1,0 +1,87 @@
+// MailerQ plugins in C and C++, generated, built with CMake, tested and verified in
+// the reference host (alone, then as 10-… and 20-… to check the load order); then
+// plugins that break MailerQ's rules, which verify must refuse by name.
+import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { callbacks } from '../lib/kinds/mailerq/callbacks.js';
+import { cli, tempDir } from './helpers.js';
+
+const LONG = 10 * 60_000;
+
+async function generate(name: string, ...options: string[]): Promise<string> {
+  const project = join(tempDir(), name);
+  const created = await cli(['new', 'mailerq', project, '--name', name, '--yes', '--author', 'E2E', ...options]);
+  expect(created.exitCode, created.stderr).toBe(0);
+  return project;
+}
+
+async function verify(project: string) {
+  const result = await cli(['verify', project, '--json']);
+  return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
+}
+
+describe.each([
+  ['C, default callbacks', 'c', undefined],
+  ['C, every callback', 'c', callbacks.map((c) => c.name).join(',')],
+  ['C, no optional callback', 'c', ''],
+  ['C++, worker and inbound callbacks', 'cpp', 'mq_context_initialize,mq_context_cleanup,mq_smtp_in_rcptto,mq_smtp_in_mailfrom,mq_smtp_in_data,mq_smtp_in_message,mq_smtp_out_sent'],
+  ['C++, every callback', 'cpp', callbacks.map((c) => c.name).join(',')],
+] as const)('MailerQ plugin in %s', (label, language, selection) => {
+  it('generates, builds, tests and verifies, alone and as two plugins in file-name order', { timeout: LONG }, async () => {
+    const name = `e2e-${language}-${label.length}`;
+    const project = await generate(name, '--language', language, ...(selection === undefined ? [] : ['--callbacks', selection]));
+    const { exitCode, report } = await verify(project);
+    expect(exitCode, JSON.stringify(report, null, 2)).toBe(0);
+    expect(report).toMatchObject({ kind: 'mailerq', ok: true, status: 'passed' });
+    const names = report.steps.map((s: any) => s.name);
+    expect(names.slice(0, 3)).toEqual(['build plugin', 'plugin tests', 'build reference host']);
+    expect(names).toContain(`host: mq_version 50-${name}.so`);
+    expect(names).toContain(`host (2 plugins): mq_version 20-${name}.so`);
+    expect(report.steps.find((s: any) => s.name === 'callbacks in file-name order')).toMatchObject({ ok: true });
+
+    const destdir = tempDir();
+    const install = await execa('make', ['install', `DESTDIR=${destdir}`, 'PREFIX=/usr/local'], { cwd: project, reject: false });
+    expect(install.exitCode, install.stderr).toBe(0);
+    expect(lstatSync(join(destdir, `/usr/local/lib/mailerq/plugins/50-${name}.so`)).isFile()).toBe(true);
+  });
+});
+
+describe('verify refuses a plugin that breaks MailerQ\'s rules', () => {
+  const edit = (project: string, file: string, from: string | RegExp, to: string) => {
+    const path = join(project, 'src', file);
+    const text = readFileSync(path, 'utf8');
+    const changed = text.replace(from, to);
+    expect(changed, `${file} has ${from}`).not.toBe(text);
+    writeFileSync(path, changed);
+  };
+
+  it('mq_version returning another value', { timeout: LONG }, async () => {
+    const project = await generate('wrong-version');
+    edit(project, 'plugin.c', 'return MQ_API_VERSION;', 'return MQ_API_VERSION + 6;');
+    const { exitCode, report } = await verify(project);
+    expect(exitCode).toBe(1);
+    expect(report.cause).toMatch(/mq_version\(\) returned 7, this MailerQ expects 1/);
+  });
+
+  it('a callback that takes control and never hands it back', { timeout: LONG }, async () => {
+    const project = await generate('holds-control', '--callbacks', 'mq_smtp_in_mailfrom');
+    edit(project, 'plugin.c', /return false;(?![\s\S]*return false;)/, 'return true;');
+    const { exitCode, report } = await verify(project);
+    expect(exitCode).toBe(1);
+    expect(report.cause).toMatch(/mq_smtp_in_mailfrom returned true but never called MQ_continue, MQ_complete or MQ_retry/);
+  });
+
+  it('a plugin crashing in mq_initialize', { timeout: LONG }, async () => {
+    const project = await generate('crashes', '--callbacks', 'mq_initialize');
+    edit(project, 'plugin.c', '    MQ_log(MQ_INFO, "crashes: loaded");', '    raise(SIGSEGV);');
+    edit(project, 'plugin.c', '#include <mailerq.h>', '#include <mailerq.h>\n#include <signal.h>');
+    const { exitCode, report } = await verify(project);
+    expect(exitCode).toBe(1);
+    expect(report.steps.at(-1)).toMatchObject({ status: 'failed' });
+    expect(report.steps.at(-1).detail).toMatch(/^crashed with SIGSEGV/);
+    expect(report.cause).toMatch(/crashed with SIGSEGV/);
+    expect(report.cause).toMatch(/mq_initialize/);
+  });
+});
