@@ -40,7 +40,8 @@ describe.each([
 describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
   const dir = tempDir();
   const source = join(dir, 'entry.c');
-  writeFileSync(source, '#include <stdint.h>\n__attribute__((visibility("default"))) int32_t vplugin_init(void) { return ENTRY_RESULT; }\n');
+  // ENTRY_RESULT < 0 makes the entry point end the process with exit(0) instead.
+  writeFileSync(source, '#include <stdint.h>\n#include <stdlib.h>\n__attribute__((visibility("default"))) int32_t vplugin_init(void) { if (ENTRY_RESULT < 0) exit(0); return ENTRY_RESULT; }\n');
   const object = (result: number) => {
     const out = join(dir, `entry-${result}.so`);
     if (!existsSync(out)) execFileSync('cc', ['-shared', '-fPIC', `-DENTRY_RESULT=${result}`, '-o', out, source]);
@@ -63,8 +64,9 @@ describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
     ['a ../ entry', () => pack('dotdot', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(0) }, { name: '../escaped.txt', data: 'x' }]), 'check entries', /\.\./],
     ['a link entry', () => pack('link', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: '/etc/passwd', mode: 0o120777 }]), 'check entries', /link/i],
     ['an entry point returning non-zero', () => pack('nonzero', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(3) }]), 'entry point', /returned 3/],
+    ['an entry point calling exit(0)', () => pack('exits', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(-1) }]), 'entry point', /exited with 0 before reporting "entry point"/],
   ] as const)('%s', async (_, build, step, message) => {
-    const before = readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-host-')).sort();
+    const before = readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-verify-')).sort();
     const { exitCode, report } = await verify(build());
     expect(exitCode).toBe(1);
     expect(report.ok).toBe(false);
@@ -73,7 +75,7 @@ describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
     expect(failed.detail).toMatch(message);
     expect(report.cause).toMatch(message);
     expect(existsSync(join(dir, 'escaped.txt'))).toBe(false);
-    // The host's private extraction directory is gone.
-    expect(readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-host-')).sort()).toEqual(before);
+    // The private extraction directory (inside verify's scratch folder) is gone.
+    expect(readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-verify-')).sort()).toEqual(before);
   });
 });

@@ -7,9 +7,11 @@ Run: python3 -m pytest -p no:cacheprovider hosts/vpl
 import io
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
+import threading
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -35,6 +37,14 @@ C_SOURCES = {
         }
     """,
     "fails": "int vplugin_init(void) { return 3; }",
+    "crashes": """
+        #include <signal.h>
+        int vplugin_init(void) { raise(SIGSEGV); return 0; }
+    """,
+    "hangs": """
+        #include <unistd.h>
+        int vplugin_init(void) { for (;;) pause(); }
+    """,
     "no_destructor": "int vplugin_init(void) { return 0; }",
     # Links (no -z defs) but cannot be loaded with RTLD_NOW.
     "unresolved": """
@@ -127,33 +137,45 @@ class Result:
         return next(s for s in self.steps if s["name"] == name)
 
 
-@pytest.fixture
-def host(tmp_path):
-    """Run the host on package bytes in a sandbox: its own TMPDIR and cwd,
-    checking the output format and that no temporary directory is left."""
-    host_tmp, cwd = tmp_path / "host-tmp", tmp_path / "cwd"
-    host_tmp.mkdir()
-    cwd.mkdir()
+class Host:
+    """Runs the host on package bytes in a sandbox (its own TMPDIR and cwd),
+    checking the output format and that the sandbox stays empty."""
 
-    def run(data: bytes, *args: str) -> Result:
-        pkg = tmp_path / "package.vpl"
-        pkg.write_bytes(data)
-        env = dict(os.environ, TMPDIR=str(host_tmp),
-                   VPL_TEST_MARKER=str(tmp_path / "marker"))
-        proc = subprocess.run([sys.executable, HOST, pkg, *args], cwd=cwd, env=env,
-                              capture_output=True, text=True, timeout=30)
-        steps = [json.loads(line) for line in proc.stdout.splitlines()]
+    def __init__(self, tmp_path: Path):
+        self.package = tmp_path / "package.vpl"
+        self.tmp, self.cwd = tmp_path / "host-tmp", tmp_path / "cwd"
+        self.tmp.mkdir()
+        self.cwd.mkdir()
+        self.env = dict(os.environ, TMPDIR=str(self.tmp),
+                        VPL_TEST_MARKER=str(tmp_path / "marker"))
+
+    def start(self, data: bytes, *args: str) -> subprocess.Popen:
+        self.package.write_bytes(data)
+        return subprocess.Popen([sys.executable, HOST, self.package, *args],
+                                cwd=self.cwd, env=self.env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def __call__(self, data: bytes, *args: str) -> Result:
+        with self.start(data, *args) as proc:
+            stdout, stderr = proc.communicate(timeout=30)
+        steps = [json.loads(line) for line in stdout.splitlines()]
         for step in steps:
             assert list(step) == ["name", "ok", "ms", "detail"]
             assert isinstance(step["ok"], bool) and isinstance(step["ms"], float)
             assert isinstance(step["detail"], str)
         assert [s["name"] for s in steps] == STEP_NAMES[:len(steps)]
         assert all(s["ok"] for s in steps[:-1]), "a failed step must end the run"
-        assert list(host_tmp.iterdir()) == [], "temporary directory left behind"
-        assert list(cwd.iterdir()) == [], "host wrote into its working directory"
-        return Result(proc.returncode, steps, proc.stderr)
+        self.assert_clean()
+        return Result(proc.returncode, steps, stderr)
 
-    return run
+    def assert_clean(self) -> None:
+        assert list(self.tmp.iterdir()) == [], "temporary directory left behind"
+        assert list(self.cwd.iterdir()) == [], "host wrote into its working directory"
+
+
+@pytest.fixture
+def host(tmp_path) -> Host:
+    return Host(tmp_path)
 
 
 def assert_fails(result: Result, step: str, *texts: str) -> None:
@@ -277,6 +299,25 @@ def test_entry_point_returns_non_zero(host, objs):
                  "vplugin_init returned 3: the plugin failed to start")
 
 
+def test_plugin_crash_reaches_the_parent(host, objs):
+    result = host(package(objs, obj="crashes"))
+    assert result.code == -signal.SIGSEGV
+    assert result.steps[-1]["name"] == "load object"  # every line got out
+
+
+def test_killed_while_the_plugin_hangs(host, objs):
+    """What the verifier does on its time limit: the files are already gone."""
+    with host.start(package(objs, obj="hangs")) as proc:
+        watchdog = threading.Timer(30, proc.kill)  # never block the suite
+        watchdog.daemon = True
+        watchdog.start()
+        lines = [proc.stdout.readline() for _ in STEP_NAMES[:6]]
+        assert json.loads(lines[-1])["name"] == "load object"
+        proc.kill()
+        proc.communicate()
+    host.assert_clean()
+
+
 def test_entry_point_missing(host, objs):
     assert_fails(host(package(objs), "--entry", "other_init"), "entry point",
                  "does not export other_init")
@@ -350,6 +391,13 @@ def test_file_used_as_directory(host, objs):
     assert_fails(result, "check entries", "uses the file 'docs' as a directory")
 
 
+@pytest.fixture(scope="module")
+def zeros_50mib(objs) -> bytes:
+    """A valid package plus 50 MiB of zeros, deflated to about 50 KB."""
+    return package(objs, extra=[("zeros", bytes(50 * MIB))],
+                   compression=zipfile.ZIP_DEFLATED)
+
+
 def test_zip_bomb_over_the_entry_limit(host, objs, zeros_50mib):
     result = host(zeros_50mib, "--max-entry-bytes", str(10 * MIB))
     assert_fails(result, "check entries", "entry 'zeros' declares 52428800 bytes",
@@ -361,11 +409,12 @@ def test_zip_bomb_by_compression_ratio(host, zeros_50mib):
                  "more than 200:1")
 
 
-@pytest.fixture(scope="module")
-def zeros_50mib(objs) -> bytes:
-    """A valid package plus 50 MiB of zeros, deflated to about 50 KB."""
-    return package(objs, extra=[("zeros", bytes(50 * MIB))],
-                   compression=zipfile.ZIP_DEFLATED)
+def test_bzip2_entry_refused(host, objs):
+    data = package(objs, extra=[("data.bin", b"A" * 4096)],
+                   compression=zipfile.ZIP_BZIP2)
+    assert_fails(host(data), "check entries",
+                 "entry 'metadata.toml' uses compression method 12: "
+                 "only stored and deflate are accepted")
 
 
 def test_lying_header_smaller_than_data(host, objs):

@@ -17,7 +17,6 @@ import argparse
 import copy
 import ctypes
 import json
-import lzma
 import os
 import re
 import shutil
@@ -40,12 +39,9 @@ CHUNK = 64 * 1024
 
 ZIP_ENCRYPTED = 0x1
 ZIP_STRONG_ENCRYPTION = 0x40
-SUPPORTED_METHODS = {
-    zipfile.ZIP_STORED: "stored",
-    zipfile.ZIP_DEFLATED: "deflate",
-    zipfile.ZIP_BZIP2: "bzip2",
-    zipfile.ZIP_LZMA: "lzma",
-}
+# zipfile decompresses these a bounded chunk at a time; bzip2 and LZMA data it
+# expands a whole read at once, which a lying header could turn into a bomb.
+SUPPORTED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 # What the upper 16 bits of external_attr (a Unix st_mode) may say besides
 # "regular file" or "directory".
 FILE_TYPES = {
@@ -57,9 +53,9 @@ FILE_TYPES = {
     stat.S_IFDIR: "directory without a trailing '/'",
     stat.S_IFREG: "regular file with a trailing '/'",
 }
-# Errors an entry's data can raise while being decompressed.
-EXTRACT_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError,
-                  NotImplementedError, RuntimeError)
+# Errors an entry's data can raise while being decompressed (zipfile refuses
+# some header flags with NotImplementedError).
+EXTRACT_ERRORS = (OSError, EOFError, zlib.error, NotImplementedError)
 
 REQUIRED_KEYS = ("name", "version", "objfile")
 KNOWN_KEYS = REQUIRED_KEYS + ("description",)
@@ -150,8 +146,9 @@ def check_file_type(info: zipfile.ZipInfo) -> None:
 def check_sizes(info: zipfile.ZipInfo, max_entry_bytes: int) -> None:
     name, size, packed = info.orig_filename, info.file_size, info.compress_size
     if info.compress_type not in SUPPORTED_METHODS:
-        raise StepFailed(f"entry {name!r} uses unsupported compression "
-                         f"method {info.compress_type}")
+        raise StepFailed(f"entry {name!r} uses compression method "
+                         f"{info.compress_type}: only stored and deflate "
+                         "are accepted")
     if size > max_entry_bytes:
         raise StepFailed(f"entry {name!r} declares {size} bytes, more than "
                          f"the per-entry limit of {max_entry_bytes}")
@@ -243,7 +240,7 @@ def write_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: str) ->
     name = info.orig_filename
     # zipfile would stop (and check the CRC) at the declared size: lift that cap
     # so the data runs to its real end and our own count catches a lying header.
-    # Each read still decompresses at most CHUNK bytes.
+    # Each read still decompresses about CHUNK bytes at most.
     probe = copy.copy(info)
     probe.file_size = sys.maxsize
     # O_EXCL|O_NOFOLLOW: never reuse an existing file or follow a planted link.
@@ -371,7 +368,10 @@ def load_object(run: Run) -> str:
         run.lib = ctypes.CDLL(path, mode=os.RTLD_NOW)
     except OSError as e:  # the message is dlerror()'s text
         raise StepFailed(f"dlopen failed: {e}")
-    return f"dlopen({run.meta['objfile']}, RTLD_NOW) succeeded"
+    # The mapping outlives the files: remove them now, so that a plugin that
+    # crashes, or hangs and gets killed, from here on leaves nothing behind.
+    remove_tmpdir(run)
+    return f"dlopen({run.meta['objfile']}, RTLD_NOW) succeeded; extracted files removed"
 
 
 def lookup(lib: ctypes.CDLL, symbol: str, restype):
@@ -415,6 +415,12 @@ STEPS = (
 )
 
 
+def remove_tmpdir(run: Run) -> None:
+    if run.tmpdir is not None:
+        shutil.rmtree(run.tmpdir, ignore_errors=True)
+        run.tmpdir = None
+
+
 def run_step(report, name: str, step, run: Run) -> bool:
     start = time.perf_counter()
     try:
@@ -440,7 +446,7 @@ def private_report_stream():
 
 
 def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
         raise argparse.ArgumentTypeError(f"not a positive integer: {text!r}")
     return int(text)
 
@@ -477,8 +483,7 @@ def main(argv=None) -> int:
     finally:
         if run.archive is not None:
             run.archive.close()
-        if run.tmpdir is not None:
-            shutil.rmtree(run.tmpdir, ignore_errors=True)
+        remove_tmpdir(run)
 
 
 if __name__ == "__main__":

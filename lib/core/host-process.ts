@@ -13,8 +13,8 @@ export interface HostOutcome {
  * dies by a signal or exits without reporting a failure gets a failed step of its
  * own, named after the step it was in (the first of `expected` it never reported).
  */
-export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; cwd?: string; prefix?: string }): Promise<HostOutcome> {
-  const result = await run(binary, args, { timeoutMs: options.timeoutMs, cwd: options.cwd });
+export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; env?: Record<string, string>; prefix?: string }): Promise<HostOutcome> {
+  const result = await run(binary, args, { timeoutMs: options.timeoutMs, env: options.env && { ...process.env, ...options.env } });
   const label = options.prefix ?? 'host';
   const seen: string[] = [];
   let reportedFailure = false;
@@ -30,16 +30,18 @@ export async function runHost(binary: string, args: string[], log: StepLog, opti
     reportedFailure ||= !step.ok;
     log.add({ name: `${label}: ${step.name}`, ok: step.ok, status: step.ok ? 'passed' : 'failed', ms: step.ms, detail: step.detail });
   }
-  if (!result.timedOut && !result.signal && (result.exitCode === 0 || reportedFailure)) return { result };
+  const missing = options.expected.find((name) => !seen.includes(name));
+  const finished = result.exitCode === 0 ? !missing : reportedFailure;
+  if (!result.timedOut && !result.signal && finished) return { result };
 
-  const step = options.expected.find((name) => !seen.includes(name)) ?? `after ${seen.at(-1) ?? 'start'}`;
+  const step = missing ?? `after ${seen.at(-1) ?? 'start'}`;
   const kind = result.timedOut ? 'timeout' : result.signal ? 'signal' : 'exit';
   const why =
     kind === 'timeout'
       ? `timed out after ${options.timeoutMs / 1000} s (the plugin hangs or blocks)`
       : kind === 'signal'
         ? `crashed with ${result.signal}`
-        : `exited with ${result.exitCode} without reporting a step`;
+        : `exited with ${result.exitCode} before reporting "${step}"`;
   const stderr = result.stderr.trim().split('\n').slice(-10).join('\n');
   const detail = stderr ? `${why}\n${stderr}` : why;
   log.add({ name: `${label}: ${step}`, ok: false, status: 'failed', ms: result.ms, detail });

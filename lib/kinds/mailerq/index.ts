@@ -110,17 +110,51 @@ async function ensureHost(): Promise<{ path: string; cached: boolean }> {
   });
 }
 
-/** Checks the host's "callback order" step: every callback reached the plugins in file-name order. */
+const recipients = ['rcpt1@example.org', 'rcpt2@example.org'];
+
+/** The steps the host reports, in order, so a crash is named after the step it happened in. */
+function hostSteps(files: string[]): string[] {
+  return [
+    'plugin directory',
+    ...files.flatMap((file) => [`load ${file}`, `mq_version ${file}`, `callbacks ${file}`, `exports ${file}`]),
+    'mq_initialize',
+    'mq_context_initialize',
+    'smtp in: connect',
+    'smtp in: secure',
+    'smtp in: authenticate',
+    'smtp in: mailfrom',
+    ...recipients.map((r) => `smtp in: rcptto ${r}`),
+    'smtp in: data',
+    ...recipients.map((r) => `smtp in: message ${r}`),
+    'smtp in: close',
+    'smtp out: data',
+    'smtp out: sent',
+    'event loop drain',
+    'callback order',
+    'mq_context_cleanup',
+    'mq_cleanup',
+  ];
+}
+
+/**
+ * Checks the host's "callback order" step: every callback reached the plugins in
+ * file-name order (per-recipient callbacks repeat that round once per recipient).
+ */
 function checkOrder(log: StepLog, expected: string[]): void {
   const order = log.steps.find((step) => step.name === 'host (2 plugins): callback order');
   const start = performance.now();
-  const wrong = (order?.detail ?? '')
-    .split(/[;\n]/)
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-    .filter((entry) => entry.split(':')[1]?.split(',').map((p) => p.trim()).join(',') !== expected.join(','));
-  const detail = !order ? 'the host reported no callback order' : wrong.length ? `not in file-name order (${expected.join(', ')}): ${wrong.join('; ')}` : `every callback reached ${expected.join(' then ')}`;
-  log.add({ name: 'callbacks in file-name order', ok: Boolean(order) && !wrong.length, status: order && !wrong.length ? 'passed' : 'failed', ms: performance.now() - start, detail });
+  const inOrder = (calls: string[]) => calls.length > 0 && calls.every((plugin, i) => plugin === expected[i % expected.length]) && calls.length % expected.length === 0;
+  const entries = (order?.detail ?? '').split(/[;\n]/).map((entry) => entry.trim()).filter((entry) => entry.includes(':'));
+  const wrong = entries.filter((entry) => !inOrder(entry.split(':')[1]!.split(',').map((p) => p.trim()).filter(Boolean)));
+  const ok = Boolean(order) && wrong.length === 0;
+  const detail = !order
+    ? 'the host reported no callback order'
+    : wrong.length
+      ? `not in file-name order (${expected.join(', ')}): ${wrong.join('; ')}`
+      : entries.length
+        ? `every callback reached ${expected.join(' then ')}`
+        : 'no optional callback is implemented: nothing to order';
+  log.add({ name: 'callbacks in file-name order', ok, status: ok ? 'passed' : 'failed', ms: performance.now() - start, detail });
 }
 
 async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
@@ -149,8 +183,9 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const dir = await mkdtemp(join(tmpdir(), 'mailerq-verify-'));
     try {
       for (const name of files) await copyFile(artifact, join(dir, name));
-      const outcome = await runHost(host, ['--plugin-dir', dir, '--api-version', apiVersion, '--timeout-ms', '2000'], log, { timeoutMs, expected: [], prefix: label });
-      if (outcome.failure) cause ??= outcome.failure.kind === 'timeout' ? 'a callback never returns (the plugin blocks)' : `the plugin ${outcome.failure.detail.split('\n')[0]} ${outcome.failure.step}`;
+      const args = ['--plugin-dir', dir, '--api-version', apiVersion, '--timeout-ms', '2000', '--recipients', String(recipients.length)];
+      const outcome = await runHost(host, args, log, { timeoutMs, expected: hostSteps(files), prefix: label });
+      if (outcome.failure) cause ??= outcome.failure.kind === 'timeout' ? `a callback never returns (the plugin blocks) in "${outcome.failure.step}"` : `the plugin ${outcome.failure.detail.split('\n')[0]} in "${outcome.failure.step}"`;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
@@ -77,7 +79,14 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   if (!artifact) return { ok: false, status: 'failed' as const, artifact: null, cause: 'the package does not build' };
 
   const entry = String(options.entry ?? target.answers?.entry ?? 'vplugin_init');
-  const { failure } = await runHost('python3', [host, artifact, '--entry', entry], log, { timeoutMs: Number(options.timeout ?? 30) * 1000, expected: hostSteps });
+  // The host extracts into a private directory under TMPDIR; this scratch folder
+  // catches it even when a plugin crashes or hangs before the host can clean up.
+  const scratch = await mkdtemp(join(tmpdir(), 'vpl-verify-'));
+  const { failure } = await runHost('python3', [host, artifact, '--entry', entry], log, {
+    timeoutMs: Number(options.timeout ?? 30) * 1000,
+    expected: hostSteps,
+    env: { TMPDIR: scratch },
+  }).finally(() => rm(scratch, { recursive: true, force: true }));
   const failed = log.steps.find((step) => step.status === 'failed');
   const cause = failure
     ? `the plugin ${failure.detail.split('\n')[0]} in "${failure.step}"`

@@ -1,0 +1,16 @@
+/* Takes control in MAIL FROM and never hands it back. */
+#include "mailerq.h"
+
+MQ_EXPORT int mq_version(void)
+{
+    return MQ_API_VERSION;
+}
+
+MQ_EXPORT bool mq_smtp_in_mailfrom(MQ_Context *context, MQ_Connection *connection,
+                                   MQ_Address *address)
+{
+    (void)context;
+    (void)connection;
+    (void)address;
+    return true;
+}
