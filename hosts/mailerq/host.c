@@ -245,6 +245,7 @@ static const char *const kind_name[] = {
 struct handle {
     uint32_t magic;
     enum kind kind;
+    size_t slot; /* index in handles[] */
 };
 
 static struct handle **handles;
@@ -254,8 +255,29 @@ static void handle_add(struct handle *h, enum kind kind)
 {
     h->magic = MAGIC_LIVE;
     h->kind = kind;
+    h->slot = nhandles;
     handles = xrealloc(handles, (nhandles + 1) * sizeof *handles);
     handles[nhandles++] = h;
+}
+
+/* Fired, stopped and unwatched handles stay known for a while, so that a late
+ * MQ_stopTimer or MQ_ioUnwatch is named precisely; beyond GRAVEYARD of them
+ * the oldest is freed, so a timer re-armed in a tight loop cannot exhaust
+ * memory. */
+#define GRAVEYARD 4096
+static struct handle *graveyard[GRAVEYARD];
+static size_t buried;
+
+static void bury(struct handle *h)
+{
+    struct handle **grave = &graveyard[buried++ % GRAVEYARD];
+    if (*grave) {
+        struct handle *moved = handles[--nhandles];
+        handles[(*grave)->slot] = moved;
+        moved->slot = (*grave)->slot;
+        free(*grave);
+    }
+    *grave = h;
 }
 
 static bool check(const void *p, enum kind kind, const char *fn)
@@ -328,6 +350,24 @@ struct MQ_IOWatcher {
 };
 
 static MQ_Context context; /* the one worker context */
+
+/* Timers and watchers that may still fire: what the event loop waits for.
+ * `handles` keeps them after that, so check() can name a stale one. */
+static struct handle **armed;
+static size_t narmed;
+
+static void arm(struct handle *h)
+{
+    armed = xrealloc(armed, (narmed + 1) * sizeof *armed);
+    armed[narmed++] = h;
+}
+
+static bool is_armed(const struct handle *h)
+{
+    if (h->kind == K_TIMER)
+        return ((const MQ_Timer *)h)->state == T_ACTIVE;
+    return ((const MQ_IOWatcher *)h)->active;
+}
 
 static size_t plugin_index(void)
 {
@@ -461,6 +501,7 @@ MQ_Timer *MQ_startTimer(MQ_Context *ctx, float timeout, void (*callback)(void *d
     t->data = data;
     t->state = T_ACTIVE;
     handle_add(&t->h, K_TIMER);
+    arm(&t->h);
     return t;
 }
 
@@ -508,6 +549,7 @@ MQ_IOWatcher *MQ_ioWatch(MQ_Context *ctx, int fd, int events,
     w->data = data;
     w->active = true;
     handle_add(&w->h, K_WATCHER);
+    arm(&w->h);
     return w;
 }
 
@@ -526,21 +568,30 @@ void MQ_ioUnwatch(MQ_IOWatcher *watcher)
  * then runs the callbacks that are due. */
 static void loop_once(double deadline)
 {
+    size_t kept = 0;
+    for (size_t i = 0; i < narmed; i++) {
+        if (is_armed(armed[i]))
+            armed[kept++] = armed[i];
+        else
+            bury(armed[i]);
+    }
+    narmed = kept;
+
+    /* Callbacks may arm more; those wait for the next round. */
+    size_t known = narmed, n = 0;
+    struct pollfd *fds = xcalloc((known + 1) * sizeof *fds);
+    MQ_IOWatcher **watched = xcalloc((known + 1) * sizeof *watched);
     double wake = deadline;
-    struct pollfd *fds = NULL;
-    MQ_IOWatcher **watched = NULL;
-    size_t n = 0, known = nhandles;
     for (size_t i = 0; i < known; i++) {
-        if (handles[i]->kind == K_TIMER) {
-            MQ_Timer *t = (MQ_Timer *)handles[i];
-            if (t->state == T_ACTIVE && t->due < wake)
+        if (armed[i]->kind == K_TIMER) {
+            MQ_Timer *t = (MQ_Timer *)armed[i];
+            if (t->due < wake)
                 wake = t->due;
-        } else if (handles[i]->kind == K_WATCHER && ((MQ_IOWatcher *)handles[i])->active) {
-            MQ_IOWatcher *w = (MQ_IOWatcher *)handles[i];
-            fds = xrealloc(fds, (n + 1) * sizeof *fds);
-            watched = xrealloc(watched, (n + 1) * sizeof *watched);
-            fds[n] = (struct pollfd){ .fd = w->fd, .events = (short)(((w->events & MQ_READ) ? POLLIN : 0) |
-                                                                   ((w->events & MQ_WRITE) ? POLLOUT : 0)) };
+        } else {
+            MQ_IOWatcher *w = (MQ_IOWatcher *)armed[i];
+            fds[n].fd = w->fd;
+            fds[n].events = (short)(((w->events & MQ_READ) ? POLLIN : 0) |
+                                    ((w->events & MQ_WRITE) ? POLLOUT : 0));
             watched[n++] = w;
         }
     }
@@ -571,10 +622,8 @@ static void loop_once(double deadline)
 
     double now = now_ms();
     for (size_t i = 0; i < known && !violation.len; i++) {
-        if (handles[i]->kind != K_TIMER)
-            continue;
-        MQ_Timer *t = (MQ_Timer *)handles[i];
-        if (t->state != T_ACTIVE || t->due > now)
+        MQ_Timer *t = (MQ_Timer *)armed[i];
+        if (t->h.kind != K_TIMER || t->state != T_ACTIVE || t->due > now)
             continue;
         t->state = T_FIRED;
         double start = enter(t->owner);
@@ -586,8 +635,8 @@ static void loop_once(double deadline)
 static size_t active_timers(void)
 {
     size_t count = 0;
-    for (size_t i = 0; i < nhandles; i++)
-        if (handles[i]->kind == K_TIMER && ((MQ_Timer *)handles[i])->state == T_ACTIVE)
+    for (size_t i = 0; i < narmed; i++)
+        if (armed[i]->kind == K_TIMER && is_armed(armed[i]))
             count++;
     return count;
 }

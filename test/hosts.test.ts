@@ -1,0 +1,22 @@
+// The reference hosts' own test suites: each host checked directly against small
+// plugins and archives made for the purpose, beside the end-to-end runs.
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { root } from './helpers.js';
+
+describe('reference hosts', () => {
+  it('the VPlugin host passes its pytest suite', { timeout: 5 * 60_000 }, async () => {
+    const result = await execa('python3', ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(root, 'hosts', 'vpl')], {
+      reject: false,
+      env: { PYTHONDONTWRITEBYTECODE: '1' },
+    });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/\d+ passed/);
+  });
+
+  it('the MailerQ host passes its self-test', { timeout: 5 * 60_000 }, async () => {
+    const result = await execa('bash', [join(root, 'hosts', 'mailerq', 'selftest.sh')], { reject: false });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+  });
+});
