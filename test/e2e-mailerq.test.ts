@@ -17,8 +17,8 @@ async function generate(name: string, ...options: string[]): Promise<string> {
   return project;
 }
 
-async function verify(project: string) {
-  const result = await cli(['verify', project, '--json']);
+async function verify(project: string, ...options: string[]) {
+  const result = await cli(['verify', project, '--json', ...options]);
   return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
 }
 
@@ -48,6 +48,22 @@ describe.each([
   });
 });
 
+describe('the header MailerQ installs', () => {
+  it('is used instead of the stand-in when MAILERQ_INCLUDE_DIR points at it, and sets the API version', { timeout: LONG }, async () => {
+    const project = await generate('real-header');
+    const include = tempDir();
+    const standIn = readFileSync(join(project, 'stand-in', 'mailerq.h'), 'utf8');
+    const installed = standIn.replace(/#\s*define\s+MQ_API_VERSION\s+\d+/, '#define MQ_API_VERSION 42');
+    expect(installed).not.toBe(standIn);
+    writeFileSync(join(include, 'mailerq.h'), installed);
+    const result = await cli(['verify', project, '--json'], { env: { MAILERQ_INCLUDE_DIR: include } });
+    const report = JSON.parse(result.stdout);
+    expect(result.exitCode, JSON.stringify(report, null, 2)).toBe(0);
+    expect(report.steps.find((s: any) => s.name === 'host: mq_version 50-real-header.so').detail).toBe('returned 42');
+    expect(readFileSync(join(project, 'build', 'CMakeCache.txt'), 'utf8')).toContain(`MAILERQ_INCLUDE_DIR:PATH=${include}`);
+  });
+});
+
 describe('verify refuses a plugin that breaks MailerQ\'s rules', () => {
   const edit = (project: string, file: string, from: string | RegExp, to: string) => {
     const path = join(project, 'src', file);
@@ -71,6 +87,16 @@ describe('verify refuses a plugin that breaks MailerQ\'s rules', () => {
     const { exitCode, report } = await verify(project);
     expect(exitCode).toBe(1);
     expect(report.cause).toMatch(/mq_smtp_in_mailfrom returned true but never called MQ_continue, MQ_complete or MQ_retry/);
+  });
+
+  it('a callback that never returns: killed at the time limit, named', { timeout: LONG }, async () => {
+    const project = await generate('hangs', '--callbacks', 'mq_smtp_in_connect');
+    edit(project, 'plugin.c', /return false;(?![\s\S]*return false;)/, 'for (;;) {\n    }');
+    const { exitCode, report } = await verify(project, '--timeout', '3');
+    expect(exitCode).toBe(1);
+    expect(report.steps.at(-1)).toMatchObject({ name: 'host: smtp in: connect', status: 'failed' });
+    expect(report.steps.at(-1).detail).toMatch(/^timed out after 3 s/);
+    expect(report.cause).toMatch(/never returns .* "smtp in: connect"/);
   });
 
   it('a plugin crashing in mq_initialize', { timeout: LONG }, async () => {

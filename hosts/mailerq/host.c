@@ -351,8 +351,7 @@ struct MQ_IOWatcher {
 
 static MQ_Context context; /* the one worker context */
 
-/* Timers and watchers that may still fire: what the event loop waits for.
- * `handles` keeps them after that, so check() can name a stale one. */
+/* Timers and watchers that may still fire: what the event loop waits for. */
 static struct handle **armed;
 static size_t narmed;
 
@@ -488,7 +487,7 @@ static double timeout_ms(float seconds)
 
 MQ_Timer *MQ_startTimer(MQ_Context *ctx, float timeout, void (*callback)(void *data), void *data)
 {
-    if (!check(ctx, K_CONTEXT, "MQ_startTimer"))
+    if (!check(ctx, K_CONTEXT, "MQ_startTimer") || !from_plugin("MQ_startTimer"))
         return NULL;
     if (!callback) {
         violate("passed a NULL callback to MQ_startTimer");
@@ -534,7 +533,7 @@ MQ_IOWatcher *MQ_ioWatch(MQ_Context *ctx, int fd, int events,
                          void (*callback)(MQ_IOWatcher *watcher, int fd, int events, void *data),
                          void *data)
 {
-    if (!check(ctx, K_CONTEXT, "MQ_ioWatch"))
+    if (!check(ctx, K_CONTEXT, "MQ_ioWatch") || !from_plugin("MQ_ioWatch"))
         return NULL;
     if (fd < 0 || !callback || !(events & (MQ_READ | MQ_WRITE)) || (events & ~(MQ_READ | MQ_WRITE))) {
         violate("called MQ_ioWatch with fd %d, events %d, callback %s", fd, events,

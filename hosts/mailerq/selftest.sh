@@ -42,6 +42,7 @@ plugin never.so never.c $hidden
 plugin crash.so crash.c $hidden
 plugin exports.so exports.c # deliberately without -fvisibility=hidden
 plugin bad.so bad.c $hidden
+plugin rearm.so rearm.c $hidden
 plugin nover.so nover.c $hidden
 plugin undef.so undef.c $hidden
 plugin cxx.so cxx.cc $hidden
@@ -158,6 +159,10 @@ check "(d) hand-back from a timer and an io watch passes" 0 "$(step_ok "mq_clean
     '15-async.so: MQ_complete before returning true, later plugins skipped' \
     'mq_smtp_out_data: 10-a.so, 15-async.so, 10-a.so, 15-async.so, 20-b.so;'
 validate_json "(d)"
+
+run "$(dir d 10-rearm.so=rearm.so)" --timeout-ms 300
+check "(d) a timer re-arming forever only runs out the drain's clock" 0 \
+    '"detail":"1 timer still pending after 300 ms"}' "$(step_ok "mq_cleanup")"
 
 # ---- (e) crash inside plugin code ---------------------------------------------------
 
