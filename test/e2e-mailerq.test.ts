@@ -48,6 +48,21 @@ describe.each([
   });
 });
 
+describe('export hygiene', () => {
+  it('a C++ plugin using std templates still exports only the mq_* entry points', { timeout: LONG }, async () => {
+    const project = await generate('templates', '--language', 'cpp', '--callbacks', 'mq_smtp_in_mailfrom');
+    const path = join(project, 'src', 'plugin.cpp');
+    const source = readFileSync(path, 'utf8')
+      .replace('#include <string>', '#include <string>\n#include <vector>')
+      .replace('    MQ_log(MQ_INFO, line.c_str());', '    std::vector<std::string> lines{line};\n    lines.push_back(line);\n    MQ_log(MQ_INFO, lines.back().c_str());');
+    expect(source).toContain('std::vector<std::string> lines');
+    writeFileSync(path, source);
+    const { exitCode, report } = await verify(project);
+    expect(exitCode, JSON.stringify(report.steps.filter((s: any) => !s.ok), null, 2)).toBe(0);
+    expect(report.steps.find((s: any) => s.name === 'host: exports 50-templates.so').detail).toBe('exports: mq_smtp_in_mailfrom, mq_version');
+  });
+});
+
 describe('the header MailerQ installs', () => {
   it('is used instead of the stand-in when MAILERQ_INCLUDE_DIR points at it, and sets the API version', { timeout: LONG }, async () => {
     const project = await generate('real-header');

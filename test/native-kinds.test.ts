@@ -40,7 +40,9 @@ describe('mailerq answers', () => {
     expect(source).toContain('MQ_EXPORT int mq_version(void)');
     expect(source).toContain('MQ_EXPORT bool mq_smtp_in_authenticate(MQ_Context *ctx, MQ_Connection *conn, const char *login, size_t loginsize, const char *passwd, size_t passwdsize)');
     expect(source.indexOf('mq_initialize')).toBeLessThan(source.indexOf('mq_smtp_in_authenticate'));
-    expect(file(files, 'CMakeLists.txt')).toContain('set_target_properties(plugin PROPERTIES PREFIX "" OUTPUT_NAME "10-grey")');
+    expect(file(files, 'CMakeLists.txt')).toContain('set_target_properties(plugin PROPERTIES PREFIX "" OUTPUT_NAME "10-grey"');
+    expect(file(files, 'CMakeLists.txt')).toContain('-Wl,--version-script=${CMAKE_CURRENT_SOURCE_DIR}/exports.map');
+    expect(file(files, 'exports.map')).toContain('global: mq_*;');
     expect(file(files, 'stand-in/mailerq.h')).toBe(readFileSync(join(root, 'hosts', 'mailerq', 'mailerq.h'), 'utf8'));
     expect(file(files, 'stand-in/mailerq.h')!.split('\n').slice(0, 8).join('\n')).toMatch(/stand-in/i);
   });
