@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { cachedBuild, hashOf } from '../../core/cache.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
+import { timeoutOption, tool } from '../../core/shared-questions.js';
 import { runHost } from '../../core/host-process.js';
 import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
@@ -17,9 +18,9 @@ const hostSource = join(packageRoot, 'hosts', 'mailerq');
 const standInHeader = join(hostSource, 'mailerq.h');
 
 const tools: Tool[] = [
-  { command: 'cmake', versionArgs: ['--version'], why: 'configures and builds the plugin', install: 'apt-get install cmake (or https://cmake.org/download)' },
-  { command: 'cc', versionArgs: ['--version'], why: 'compiles C plugins and the reference host', install: 'apt-get install gcc' },
-  { command: 'c++', versionArgs: ['--version'], why: 'compiles C++ plugins', install: 'apt-get install g++' },
+  tool.cmake('configures and builds the plugin'),
+  tool.cc('compiles C plugins and the reference host'),
+  tool.cxx('compiles C++ plugins'),
 ];
 
 const verifyOptions: Question[] = [
@@ -30,14 +31,7 @@ const verifyOptions: Question[] = [
     type: 'string',
     validate: (value) => (/^\d{1,9}$/.test(value) ? undefined : 'must be a whole number'),
   },
-  {
-    name: 'timeout',
-    message: 'Host time limit in seconds',
-    help: 'seconds the reference host may run before it is killed',
-    type: 'string',
-    default: '30',
-    validate: (value) => (/^[1-9]\d{0,4}$/.test(value) ? undefined : 'must be a whole number of seconds from 1 to 99999'),
-  },
+  timeoutOption,
 ];
 
 function context(answers: Answers) {

@@ -1,5 +1,5 @@
-import { licenseChoices } from '../../core/licenses.js';
 import { rules, type Question } from '../../core/question.js';
+import { authorQuestion, descriptionQuestion, licenseQuestion } from '../../core/shared-questions.js';
 import { callbacks } from './callbacks.js';
 
 export const questions: Question[] = [
@@ -41,28 +41,7 @@ export const questions: Question[] = [
     choices: callbacks.map((c) => ({ value: c.name, title: c.name, description: c.when })),
     default: ['mq_initialize', 'mq_smtp_in_connect', 'mq_smtp_in_mailfrom', 'mq_cleanup'],
   },
-  {
-    name: 'description',
-    message: 'Description',
-    help: 'one-line description (README)',
-    type: 'string',
-    default: 'A MailerQ plugin',
-    validate: rules.nonEmpty,
-  },
-  {
-    name: 'author',
-    message: 'Author',
-    help: 'author, e.g. "Jane Doe <jane@example.com>" (LICENSE)',
-    type: 'string',
-    default: ({ gitUser, answers }) => gitUser ?? `The ${String(answers.name)} authors`,
-    validate: rules.nonEmpty,
-  },
-  {
-    name: 'license',
-    message: 'License',
-    help: 'SPDX license of the plugin; its text is written to LICENSE',
-    type: 'choice',
-    choices: licenseChoices,
-    default: 'MIT',
-  },
+  descriptionQuestion('A MailerQ plugin', 'README'),
+  authorQuestion('LICENSE', (name) => name),
+  licenseQuestion('MIT'),
 ];

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
+import { timeoutOption, tool } from '../../core/shared-questions.js';
 import { runHost } from '../../core/host-process.js';
 import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
@@ -16,10 +17,10 @@ const host = join(packageRoot, 'hosts', 'vpl', 'vpl_host.py');
 const hostSteps = ['open archive', 'check entries', 'extract', 'read metadata', 'find object', 'load object', 'entry point', 'destructor'];
 
 const tools: Tool[] = [
-  { command: 'python3', versionArgs: ['--version'], why: 'packages the .vpl and runs the reference host', install: 'apt-get install python3' },
-  { command: 'make', versionArgs: ['--version'], why: 'builds and packages the plugin', install: 'apt-get install make' },
-  { command: 'cc', versionArgs: ['--version'], why: 'compiles C plugins', install: 'apt-get install gcc' },
-  { command: 'cargo', versionArgs: ['--version'], why: 'builds Rust plugins', install: 'install Rust with rustup: https://rustup.rs (or apt-get install cargo)' },
+  tool.python3('packages the .vpl and runs the reference host'),
+  tool.make('builds and packages the plugin'),
+  tool.cc('compiles C plugins'),
+  tool.cargo('builds Rust plugins'),
 ];
 
 const verifyOptions: Question[] = [
@@ -30,14 +31,7 @@ const verifyOptions: Question[] = [
     type: 'string',
     validate: questions.find((q) => q.name === 'entry')!.validate,
   },
-  {
-    name: 'timeout',
-    message: 'Host time limit in seconds',
-    help: 'seconds the reference host may run before it is killed',
-    type: 'string',
-    default: '30',
-    validate: (value) => (/^[1-9]\d{0,4}$/.test(value) ? undefined : 'must be a whole number of seconds from 1 to 99999'),
-  },
+  timeoutOption,
 ];
 
 function context(answers: Answers) {

@@ -1,5 +1,5 @@
-import { licenseChoices } from '../../core/licenses.js';
 import { rules, type Question } from '../../core/question.js';
+import { authorQuestion, descriptionQuestion, licenseQuestion } from '../../core/shared-questions.js';
 
 const semver =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
@@ -32,14 +32,7 @@ export const questions: Question[] = [
     default: '0.1.0',
     validate: rules.all(rules.nonEmpty, (value) => (semver.test(value) ? undefined : 'must be a semantic version, e.g. 1.0.0 or 2.1.0-rc.1')),
   },
-  {
-    name: 'description',
-    message: 'Description',
-    help: 'one-line description ([metadata] description, README)',
-    type: 'string',
-    default: 'A VPlugin plugin',
-    validate: rules.nonEmpty,
-  },
+  descriptionQuestion('A VPlugin plugin', '[metadata] description, README'),
   {
     name: 'objfile',
     message: 'Object file name',
@@ -79,20 +72,6 @@ export const questions: Question[] = [
     ],
     default: 'c',
   },
-  {
-    name: 'author',
-    message: 'Author',
-    help: 'author, e.g. "Jane Doe <jane@example.com>" (LICENSE)',
-    type: 'string',
-    default: ({ gitUser, answers }) => gitUser ?? `The ${String(answers.name)} authors`,
-    validate: rules.nonEmpty,
-  },
-  {
-    name: 'license',
-    message: 'License',
-    help: 'SPDX license of the plugin; its text is written to LICENSE',
-    type: 'choice',
-    choices: licenseChoices,
-    default: 'MIT',
-  },
+  authorQuestion('LICENSE', (name) => name),
+  licenseQuestion('MIT'),
 ];

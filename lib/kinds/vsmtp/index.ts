@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { cacheDir } from '../../core/cache.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
+import { timeoutOption, tool } from '../../core/shared-questions.js';
 import { runHost } from '../../core/host-process.js';
 import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
@@ -14,10 +15,7 @@ import { detectToolchain, ensureHost, rustcRelease } from './host.js';
 import { profileById, profiles, workflowPins } from './profiles.js';
 import { defaultSeed, questions } from './questions.js';
 
-const tools: Tool[] = [
-  { command: 'cargo', versionArgs: ['--version'], why: 'builds the plugin and the reference host', install: 'install Rust with rustup: https://rustup.rs (or apt-get install cargo)' },
-  { command: 'rustc', versionArgs: ['--version'], why: 'compiles the plugin and the reference host', install: 'install Rust with rustup: https://rustup.rs (or apt-get install rustc)' },
-];
+const tools: Tool[] = [tool.cargo('builds the plugin and the reference host'), tool.rustc('compiles the plugin and the reference host')];
 
 const verifyOptions: Question[] = [
   {
@@ -41,14 +39,7 @@ const verifyOptions: Question[] = [
     help: "script the host runs after loading the plugin (default: the project's tests/smoke.rhai)",
     type: 'string',
   },
-  {
-    name: 'timeout',
-    message: 'Host time limit in seconds',
-    help: 'seconds the reference host may run before it is killed',
-    type: 'string',
-    default: '30',
-    validate: (value) => (/^[1-9]\d{0,4}$/.test(value) ? undefined : 'must be a whole number of seconds from 1 to 99999'),
-  },
+  timeoutOption,
 ];
 
 /** The Rust array literal as rustfmt lays it out (one line when it fits in 100 columns). */

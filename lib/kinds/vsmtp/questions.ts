@@ -1,5 +1,5 @@
 import { rules, type Question } from '../../core/question.js';
-import { licenseChoices } from '../../core/licenses.js';
+import { authorQuestion, descriptionQuestion, licenseQuestion } from '../../core/shared-questions.js';
 import { profiles } from './profiles.js';
 
 export const defaultSeed = '1, 2, 3, 4';
@@ -39,30 +39,9 @@ export const questions: Question[] = [
       reserved.has(value.replace(/-/g, '_')) ? 'must not be a Rhai or Rust keyword (it is used as a script alias)' : undefined,
     ),
   },
-  {
-    name: 'description',
-    message: 'Description',
-    help: 'one-line description (Cargo.toml, README)',
-    type: 'string',
-    default: 'A vSMTP plugin',
-    validate: rules.nonEmpty,
-  },
-  {
-    name: 'author',
-    message: 'Author',
-    help: 'author, e.g. "Jane Doe <jane@example.com>" (Cargo.toml, LICENSE)',
-    type: 'string',
-    default: ({ gitUser, answers }) => gitUser ?? `The vsmtp-plugin-${String(answers.name)} authors`,
-    validate: rules.nonEmpty,
-  },
-  {
-    name: 'license',
-    message: 'License',
-    help: 'SPDX license of the plugin; its text is written to LICENSE',
-    type: 'choice',
-    choices: licenseChoices,
-    default: 'MIT OR Apache-2.0',
-  },
+  descriptionQuestion('A vSMTP plugin', 'Cargo.toml, README'),
+  authorQuestion('Cargo.toml, LICENSE', (name) => `vsmtp-plugin-${name}`),
+  licenseQuestion('MIT OR Apache-2.0'),
   {
     name: 'profile',
     message: 'Target host',
