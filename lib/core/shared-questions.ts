@@ -3,6 +3,22 @@ import type { Tool } from './exec.js';
 import { licenseChoices } from './licenses.js';
 import { rules, type Question } from './question.js';
 
+/** Semantic Versioning 2.0.0, as semver.org gives it. */
+const semver =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+/** `--plugin-version` (plain `--version` belongs to the tools themselves). */
+export function versionQuestion(usedIn: string): Question {
+  return {
+    name: 'plugin-version',
+    message: 'Version',
+    help: `plugin version, semver (${usedIn})`,
+    type: 'string',
+    default: '0.1.0',
+    validate: rules.all(rules.nonEmpty, (value) => (semver.test(value) ? undefined : 'must be a semantic version, e.g. 1.0.0 or 2.1.0-rc.1')),
+  };
+}
+
 export function descriptionQuestion(fallback: string, usedIn: string): Question {
   return { name: 'description', message: 'Description', help: `one-line description (${usedIn})`, type: 'string', default: fallback, validate: rules.nonEmpty };
 }

@@ -1,8 +1,5 @@
 import { rules, type Question } from '../../core/question.js';
-import { authorQuestion, descriptionQuestion, licenseQuestion } from '../../core/shared-questions.js';
-
-const semver =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+import { authorQuestion, descriptionQuestion, licenseQuestion, versionQuestion } from '../../core/shared-questions.js';
 
 /** C keywords and names the entry point cannot take (Rust's matter for Rust plugins). */
 const notEntry = new Set(
@@ -24,14 +21,7 @@ export const questions: Question[] = [
       rules.maxLength(64),
     ),
   },
-  {
-    name: 'plugin-version',
-    message: 'Version',
-    help: 'plugin version, semver ([metadata] version)',
-    type: 'string',
-    default: '0.1.0',
-    validate: rules.all(rules.nonEmpty, (value) => (semver.test(value) ? undefined : 'must be a semantic version, e.g. 1.0.0 or 2.1.0-rc.1')),
-  },
+  versionQuestion('[metadata] version'),
   descriptionQuestion('A VPlugin plugin', '[metadata] description, README'),
   {
     name: 'objfile',
