@@ -70,7 +70,7 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
     expect((await cli(['new', 'vsmtp', join(dir, 'p'), '--nme', 'x'])).stderr).toMatch(/unknown option --nme/);
     const kind = await cli(['new', 'postfix', join(dir, 'p')]);
     expect(kind.exitCode).toBe(2);
-    expect(kind.stderr).toMatch(/unknown kind "postfix"; kinds: vsmtp, mailerq, vpl/);
+    expect(kind.stderr).toMatch(/unknown kind "postfix"; kinds: vsmtp, mailerq, lgc, vpl/);
     expect(snapshot(dir)).toEqual([]);
   });
 

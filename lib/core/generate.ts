@@ -30,6 +30,7 @@ export async function renderProject(kind: Kind, answers: Answers): Promise<Proje
   const context = kind.context(answers);
   const files: ProjectFile[] = [];
   for (const folder of kind.templateFolders?.(answers) ?? [kind.id]) files.push(...(await renderFolder(folder, context)));
+  files.push(...(kind.extraFiles?.(answers) ?? []));
   files.push(...(await licenseFiles(String(answers.license), String(answers.author))));
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -1,5 +1,5 @@
 import type { Answers, Question } from './question.js';
-import type { TemplateContext } from './render.js';
+import type { ProjectFile, TemplateContext } from './render.js';
 import type { StepLog, VerifyReport } from './report.js';
 import type { Tool } from './exec.js';
 
@@ -27,6 +27,8 @@ export interface Kind {
   context(answers: Answers): TemplateContext;
   /** Folders under templates/ to render, when not just templates/<id>/ (e.g. one per language). */
   templateFolders?(answers: Answers): string[];
+  /** Files copied from elsewhere as they are (e.g. the user's own WIT), beside the templates. */
+  extraFiles?(answers: Answers): ProjectFile[];
   /** Recognises a project of this kind that has no recorded answers. */
   detect(directory: string): boolean;
   /** Recognises an artifact this kind can verify on its own. */

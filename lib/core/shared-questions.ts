@@ -40,14 +40,16 @@ export function licenseQuestion(fallback: string): Question {
 }
 
 /** `verify --timeout`: how long a reference host may run before it is killed. */
-export const timeoutOption: Question = {
-  name: 'timeout',
-  message: 'Host time limit in seconds',
-  help: 'seconds the reference host may run before it is killed',
-  type: 'string',
-  default: '30',
-  validate: (value) => (/^[1-9]\d{0,4}$/.test(value) ? undefined : 'must be a whole number of seconds from 1 to 99999'),
-};
+export function timeoutOption(seconds: number): Question {
+  return {
+    name: 'timeout',
+    message: 'Host time limit in seconds',
+    help: 'seconds the reference host may run before it is killed',
+    type: 'string',
+    default: String(seconds),
+    validate: (value) => (/^[1-9]\d{0,4}$/.test(value) ? undefined : 'must be a whole number of seconds from 1 to 99999'),
+  };
+}
 
 const rustup = 'install Rust with rustup: https://rustup.rs';
 

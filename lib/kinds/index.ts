@@ -1,11 +1,12 @@
 import type { Kind } from '../core/kind.js';
 import { UsageError } from '../core/errors.js';
+import { lgc } from './lgc/index.js';
 import { mailerq } from './mailerq/index.js';
 import { vpl } from './vpl/index.js';
 import { vsmtp } from './vsmtp/index.js';
 
 /** Every plugin kind, in the order front ends offer them. */
-export const kinds: Kind[] = [vsmtp, mailerq, vpl];
+export const kinds: Kind[] = [vsmtp, mailerq, lgc, vpl];
 
 export function kindById(id: string): Kind {
   const kind = kinds.find((candidate) => candidate.id === id);

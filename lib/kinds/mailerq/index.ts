@@ -31,7 +31,7 @@ const verifyOptions: Question[] = [
     type: 'string',
     validate: (value) => (/^\d{1,9}$/.test(value) ? undefined : 'must be a whole number'),
   },
-  timeoutOption,
+  timeoutOption(30),
 ];
 
 function context(answers: Answers) {
@@ -165,7 +165,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   if (!host) return { ok: false, status: 'failed' as const, artifact, cause: 'the reference host does not compile' };
 
   const apiVersion = String(options['api-version'] ?? headerApiVersion(target.project));
-  const timeoutMs = Number(options.timeout ?? 30) * 1000;
+  const timeoutMs = Number(options.timeout) * 1000;
   const file = basename(artifact);
   const bare = file.replace(/^\d\d-/, '');
   const runs: Array<{ label: string; files: string[] }> = [

@@ -31,7 +31,7 @@ const verifyOptions: Question[] = [
     type: 'string',
     validate: questions.find((q) => q.name === 'entry')!.validate,
   },
-  timeoutOption,
+  timeoutOption(30),
 ];
 
 function context(answers: Answers) {
@@ -77,7 +77,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   // catches it even when a plugin crashes or hangs before the host can clean up.
   const scratch = await mkdtemp(join(tmpdir(), 'vpl-verify-'));
   const { failure } = await runHost('python3', [host, artifact, '--entry', entry], log, {
-    timeoutMs: Number(options.timeout ?? 30) * 1000,
+    timeoutMs: Number(options.timeout) * 1000,
     expected: hostSteps,
     env: { TMPDIR: scratch },
   }).finally(() => rm(scratch, { recursive: true, force: true }));

@@ -39,7 +39,7 @@ const verifyOptions: Question[] = [
     help: "script the host runs after loading the plugin (default: the project's tests/smoke.rhai)",
     type: 'string',
   },
-  timeoutOption,
+  timeoutOption(30),
 ];
 
 /** The Rust array literal as rustfmt lays it out (one line when it fits in 100 columns). */
@@ -159,7 +159,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     await mkdir(join(config, 'plugins'));
     await symlink(resolve(artifact), join(config, 'plugins', `${stem}.so`));
     if (project && existsSync(join(project, 'services'))) await symlink(resolve(project, 'services'), join(config, 'services'));
-    const timeout = Number(options.timeout ?? 30);
+    const timeout = Number(options.timeout);
     const args = ['--seed', hostSeed.replace(/ /g, ''), '--config-dir', config, '--import', `plugins/${stem}`, '--script-ext', profile.scriptExtension];
     if (script) args.push('--script', script);
     const expected = script ? hostSteps : hostSteps.filter((name) => !name.includes('script'));

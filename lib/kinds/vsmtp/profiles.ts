@@ -79,4 +79,5 @@ export function profileById(id: string): HostProfile {
 export const workflowPins = {
   checkout: 'actions/checkout@v4',
   rustToolchain: 'dtolnay/rust-toolchain@stable',
+  setupPython: 'actions/setup-python@v5',
 };

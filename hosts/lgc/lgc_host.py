@@ -1,0 +1,792 @@
+#!/usr/bin/env python3
+"""Reference LogCraft `lgc` host: runs a plugin component (world
+`logcraft:lgc/plugins@0.1.0`, interface `plugin`) the way lgc does and reports
+every step as one JSON line on stdout:
+    {"name": str, "ok": bool, "ms": float, "detail": str}
+plus "status": "skipped" on a step the API does not have (then "ok" is false).
+
+Usage: lgc_host.py COMPONENT.wasm --api 1|0.1 --config CONFIG.json
+                   --detection DETECTION.json [--broken-detection FILE]
+                   [--deadline-seconds N] [--cache-dir DIR | --no-cache]
+Exit status: 0 when every step that ran passed (skipped ones aside), 1 when a
+step failed, 2 for bad usage.
+
+How it mirrors lgc 1.1.1 (wasmtime 30, async, pooling allocator):
+- Engine: component model on, epoch interruption on. A background thread
+  increments the epoch every EPOCH_TICK seconds; each Store gets a deadline of
+  --deadline-seconds (default 60) worth of ticks, so wasm running past it traps
+  ("wasm trap: interrupt"). A guest blocked inside a host call (e.g. a long
+  sleep) cannot be interrupted by epochs: the same thread then reports the step
+  as failed and ends the host DEADLINE_GRACE seconds after the deadline.
+- Limits (lgc's pooling caps, applied per Store with the public
+  Store.set_limits; every Store here holds exactly one component instance):
+  each linear memory at most 50 MiB, at most 20 memories, 20 tables of at most
+  20,000 elements, 200 core instances. memory.grow past 50 MiB returns -1, the
+  CPython inside raises MemoryError, componentize-py turns the uncaught
+  exception into a trap, and the step reports "memory limit: ...".
+- WASI 0.2 via Linker.add_wasip2() (+ wasi-http, as lgc links it): a default
+  WasiConfig, so no env, no args, no preopened directories. stdout/stderr are
+  captured into bounded buffers (never inherited); they are used only to name
+  the Python exception behind a trap.
+- Compiled code is cached: Component.serialize() written to the cache dir keyed
+  by (sha256 of the .wasm, wasmtime version, engine settings), atomically
+  (temp file + rename), with a sha256 of the payload in a header, so a corrupt
+  or truncated entry is detected and rebuilt. The cache dir must be private to
+  the user (it holds native code that is loaded as is).
+- The plugin name is the file stem; load() must return it, in kebab-case.
+- Each call step uses a fresh instance (new Store: fresh WASI context, limits
+  and deadline) and calls load() on it first, as lgc does for every use; the
+  `instantiate` step's instance serves the `load()` step.
+
+Steps, in order: compile, instantiate, load(), settings(), schema(),
+validate(), validate(broken), read(), create(), update(), delete(), ping().
+A failed compile or instantiate ends the run. API 0.1 has no validate(): both
+validate steps are reported with "status": "skipped".
+
+Requires the `wasmtime` PyPI package pinned in requirements.txt (Python 3.11+).
+"""
+import sys
+
+# The host writes nowhere but its cache dir, not even __pycache__.
+sys.dont_write_bytecode = True
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+
+try:
+    from wasmtime import Config, Engine, ExitTrap, Store, WasiConfig, WasmtimeError
+    from wasmtime.component import (
+        Bool, Char, Component, ComponentInstanceType, EnumType, F32, F64,
+        FlagsType, FuncType, Linker, ListType, OptionType, RecordType,
+        ResultType, S8, S16, S32, S64, String, TupleType, U8, U16, U32, U64,
+        Variant, VariantType,
+    )
+except ImportError as exc:  # pragma: no cover - depends on the machine
+    print(f"lgc_host: the wasmtime package (with wasmtime.component) is needed: {exc}; "
+          f"pip install -r {Path(__file__).with_name('requirements.txt')}", file=sys.stderr)
+    sys.exit(2)
+
+MIB = 1 << 20
+WORLD = "logcraft:lgc/plugins@0.1.0"
+INTERFACE = "logcraft:lgc/plugin@0.1.0"
+# lgc's PoolingAllocationConfig, as far as Store limits can express it.
+LIMITS = dict(memory_size=50 * MIB, memories=20, tables=20,
+              table_elements=20_000, instances=200)
+DEFAULT_DEADLINE = 60.0
+EPOCH_TICK = 0.01          # seconds per epoch increment
+DEADLINE_GRACE = 2.0       # watchdog margin for guests blocked in host calls
+OUTPUT_CAP = 64 * 1024     # bytes of guest stdout/stderr kept (the tail)
+DETAIL_CAP = 300           # characters of a call's result shown in a detail
+CACHE_MAGIC = b"LGC-HOST-CWASM-1\n"
+# Engine settings that change compiled code: part of the cache key.
+ENGINE_TAG = "cm1-epoch1"
+
+KEBAB = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+SEMVER = re.compile(
+    r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?")
+JSON_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
+DEFAULT_BROKEN = b"lgc-host: this detection is not JSON {"
+
+BYTES = "list<u8>"
+# Expected export signatures per API (parameter names are shown, not compared:
+# the component model checks parameter types only).
+API_SIGS = {
+    "1": {
+        "load": ([], "record { name: string, version: string }"),
+        "settings": ([], f"result<{BYTES}, string>"),
+        "schema": ([], f"result<{BYTES}, string>"),
+        "validate": ([("detection", BYTES)], "result<_, string>"),
+        "create": ([("config", BYTES), ("detection", BYTES)], "result<_, string>"),
+        "read": ([("config", BYTES), ("detection", BYTES)], f"result<option<{BYTES}>, string>"),
+        "update": ([("config", BYTES), ("detection", BYTES)], "result<_, string>"),
+        "delete": ([("config", BYTES), ("detection", BYTES)], "result<_, string>"),
+        "ping": ([("config", BYTES)], "result<bool, string>"),
+    },
+    "0.1": {
+        "load": ([], "record { name: string, version: string, author: string, description: string }"),
+        "settings": ([], "string"),
+        "schema": ([], "string"),
+        **{op: ([("config", "string"), ("name", "string"), ("params", "string")],
+                "result<option<string>, string>")
+           for op in ("create", "read", "update", "delete")},
+        "ping": ([("config", "string")], "result<bool, string>"),
+    },
+}
+STEP_NAMES = ["compile", "instantiate", "load()", "settings()", "schema()",
+              "validate()", "validate(broken)", "read()", "create()",
+              "update()", "delete()", "ping()"]
+
+
+class UsageError(Exception):
+    pass
+
+
+class StepFailed(Exception):
+    """A step's check failed; the message is the step's detail."""
+
+
+def truncate(text: str, cap: int = DETAIL_CAP) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= cap else text[:cap - 3] + "..."
+
+
+def show(value) -> str:
+    """A call result as text for a detail."""
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return repr(bytes(value))
+    return str(value)
+
+
+# ---------------------------------------------------------------- reporting
+
+class Reporter:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.failed = False
+        self.closed = False
+
+    def emit(self, name: str, ok: bool, ms: float, detail: str, skipped: bool = False) -> None:
+        line = {"name": name, "ok": bool(ok), "ms": round(ms, 3), "detail": detail}
+        if skipped:
+            line["status"] = "skipped"
+        with self.lock:
+            if self.closed:
+                return
+            if not ok and not skipped:
+                self.failed = True
+            sys.stdout.write(json.dumps(line) + "\n")
+            sys.stdout.flush()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+
+
+class Ticker(threading.Thread):
+    """Increments the engine's epoch; ends the host when a step is stuck in a
+    host call well past the deadline (epochs only interrupt running wasm)."""
+
+    def __init__(self, engine: Engine, reporter: Reporter, deadline: float) -> None:
+        super().__init__(name="epoch-ticker", daemon=True)
+        self.engine = engine
+        self.reporter = reporter
+        self.deadline = deadline
+        self.step = None  # (name, monotonic start)
+
+    def run(self) -> None:
+        while True:
+            time.sleep(EPOCH_TICK)
+            self.engine.increment_epoch()
+            step = self.step
+            if step and time.monotonic() - step[1] > self.deadline + DEADLINE_GRACE:
+                name, start = step
+                self.reporter.emit(
+                    name, False, (time.monotonic() - start) * 1000,
+                    f"deadline exceeded after {self.deadline:g} s: the guest is blocked "
+                    f"in a host call that epochs cannot interrupt; host stopped")
+                self.reporter.close()
+                sys.stdout.flush()
+                os._exit(1)
+
+
+# ---------------------------------------------------------------- types
+
+def wit(ty) -> str:
+    """A component value type written the way WIT writes it."""
+    simple = {Bool: "bool", S8: "s8", S16: "s16", S32: "s32", S64: "s64",
+              U8: "u8", U16: "u16", U32: "u32", U64: "u64", F32: "f32",
+              F64: "f64", Char: "char", String: "string"}
+    for cls, name in simple.items():
+        if isinstance(ty, cls):
+            return name
+    if isinstance(ty, ListType):
+        return f"list<{wit(ty.element)}>"
+    if isinstance(ty, OptionType):
+        return f"option<{wit(ty.payload)}>"
+    if isinstance(ty, ResultType):
+        ok = wit(ty.ok) if ty.ok is not None else "_"
+        err = wit(ty.err) if ty.err is not None else None
+        if err is None:
+            return "result" if ok == "_" else f"result<{ok}>"
+        return f"result<{ok}, {err}>"
+    if isinstance(ty, RecordType):
+        return "record { " + ", ".join(f"{n}: {wit(t)}" for n, t in ty.fields) + " }"
+    if isinstance(ty, TupleType):
+        return "tuple<" + ", ".join(wit(t) for t in ty.elements) + ">"
+    if isinstance(ty, VariantType):
+        return "variant { " + ", ".join(
+            n if t is None else f"{n}({wit(t)})" for n, t in ty.cases) + " }"
+    if isinstance(ty, EnumType):
+        return "enum { " + ", ".join(ty.names) + " }"
+    if isinstance(ty, FlagsType):
+        return "flags { " + ", ".join(ty.names) + " }"
+    return type(ty).__name__
+
+
+def signature(params, result, names: bool = True) -> str:
+    args = ", ".join(f"{n}: {t}" if names else t for n, t in params)
+    return f"func({args})" + (f" -> {result}" if result else "")
+
+
+def check_exports(component: Component, engine: Engine, api: str) -> None:
+    """Raise StepFailed unless the component exports the plugin interface
+    with the signatures of `api`."""
+    exports = component.type.exports(engine)
+    if INTERFACE not in exports:
+        names = sorted(exports)
+        hint = [n for n in names if n.endswith("/plugin") or "/plugin@" in n]
+        raise StepFailed(
+            f"wrong world: the component does not export interface {INTERFACE} "
+            f"(world {WORLD}); it exports {names}"
+            + (f" - {hint[0]} is a different package or version" if hint else ""))
+    iface = exports[INTERFACE].ty
+    if not isinstance(iface, ComponentInstanceType):
+        raise StepFailed(f"wrong world: export {INTERFACE} is a {type(iface).__name__}, not an interface")
+    funcs = {}
+    for name, ext in iface.exports(engine).items():
+        ty = ext.ty
+        if isinstance(ty, FuncType):
+            params = [(n, wit(t)) for n, t in ty.params]
+            funcs[name] = (params, wit(ty.result) if ty.result is not None else None)
+    problems, other_api_matches = [], 0
+    other = "0.1" if api == "1" else "1"
+    for name, (params, result) in API_SIGS[api].items():
+        if name not in funcs:
+            problems.append(f"{name} is missing")
+            continue
+        got = funcs[name]
+        if signature(got[0], got[1], False) != signature(params, result, False):
+            problems.append(f"{name} is {signature(*got)}, API {api} expects {signature(params, result)}")
+            want_other = API_SIGS[other].get(name)
+            if want_other and signature(got[0], got[1], False) == signature(*want_other, False):
+                other_api_matches += 1
+    if problems:
+        hint = f" (it looks like an API {other} plugin: try --api {other})" if other_api_matches else ""
+        raise StepFailed(f"wrong interface: {INTERFACE} does not match lgc API {api}: "
+                         + "; ".join(problems) + hint)
+
+
+# ---------------------------------------------------------------- compile + cache
+
+def wasm_kind(data: bytes) -> str:
+    if data[:4] != b"\0asm":
+        return "not WebAssembly (no \\0asm magic)"
+    if data[4:8] == b"\x01\x00\x00\x00":
+        return "a core WebAssembly module, not a component (build it with componentize-py)"
+    if data[6:8] == b"\x01\x00":
+        return "component"
+    return f"an unknown WebAssembly binary (version/layer bytes {data[4:8].hex()})"
+
+
+def wasmtime_version() -> str:
+    try:
+        return metadata.version("wasmtime")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+def read_cache(path: Path, engine: Engine):
+    """Returns (component or None, note). A bad entry is removed."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None, ""
+    problem = None
+    if st.st_uid != os.geteuid():
+        problem = "not owned by this user"
+    else:
+        blob = path.read_bytes()
+        head = len(CACHE_MAGIC)
+        if blob[:head] != CACHE_MAGIC or len(blob) < head + 32:
+            problem = "bad header"
+        elif hashlib.sha256(blob[head + 32:]).digest() != blob[head:head + 32]:
+            problem = "checksum mismatch"
+        else:
+            try:
+                return Component.deserialize(engine, blob[head + 32:]), ""
+            except WasmtimeError as exc:
+                problem = f"wasmtime refused it: {truncate(exc, 120)}"
+    try:
+        path.unlink()
+    except OSError:
+        pass
+    return None, f"cache entry was corrupt ({problem}); rebuilt"
+
+
+def write_cache(path: Path, component: Component) -> str:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        payload = bytes(component.serialize())
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".cwasm")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except (OSError, WasmtimeError) as exc:
+        return f"cache not written: {truncate(exc, 120)}"
+    return ""
+
+
+def compile_component(engine: Engine, data: bytes, cache_dir):
+    """Returns (component, detail); raises StepFailed."""
+    kind = wasm_kind(data)
+    if kind != "component":
+        raise StepFailed(f"not a component: the file is {kind}")
+    entry = None
+    notes = []
+    if cache_dir is not None:
+        key = f"{hashlib.sha256(data).hexdigest()}-wasmtime-{wasmtime_version()}-{ENGINE_TAG}.cwasm"
+        entry = Path(cache_dir) / key
+        component, note = read_cache(entry, engine)
+        if component is not None:
+            return component, "cached"
+        if note:
+            notes.append(note)
+    start = time.monotonic()
+    try:
+        component = Component(engine, data)
+    except WasmtimeError as exc:
+        raise StepFailed(f"invalid component: {truncate(exc)}")
+    detail = f"compiled in {time.monotonic() - start:.2f} s"
+    if entry is not None:
+        note = write_cache(entry, component)
+        if note:
+            notes.append(note)
+    return component, detail + (f" ({'; '.join(notes)})" if notes else "")
+
+
+# ---------------------------------------------------------------- running
+
+class Output:
+    """Bounded capture of a guest stream (keeps the tail)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.total = 0
+
+    def write(self, data: bytes) -> None:
+        self.total += len(data)
+        self.buf += data
+        if len(self.buf) > OUTPUT_CAP:
+            del self.buf[:len(self.buf) - OUTPUT_CAP]
+
+    def text(self) -> str:
+        return self.buf.decode("utf-8", "replace")
+
+
+class Use:
+    """One fresh instance in its own Store, as lgc makes for every use."""
+
+    def __init__(self, host: "Host") -> None:
+        self.host = host
+        self.stdout, self.stderr = Output(), Output()
+        store = Store(host.engine)
+        wasi = WasiConfig()  # no argv, no env, no preopened directories
+        wasi.stdout_custom = self.stdout.write
+        wasi.stderr_custom = self.stderr.write
+        store.set_wasi(wasi)
+        store.set_wasi_http()
+        store.set_limits(**LIMITS)
+        store.set_epoch_deadline(host.deadline_ticks)
+        self.store = store
+        self.instance = host.linker.instantiate(store, host.component)
+        self.iface = self.instance.get_export_index(store, INTERFACE)
+        if self.iface is None:  # check_exports makes this unreachable
+            raise StepFailed(f"instance has no export {INTERFACE}")
+
+    def call(self, name: str, *args):
+        idx = self.instance.get_export_index(self.store, name, self.iface)
+        func = self.instance.get_func(self.store, idx) if idx is not None else None
+        if func is None:
+            raise StepFailed(f"{name}() is not exported")
+        result = func(self.store, *args)
+        func.post_return(self.store)
+        return result
+
+
+def python_exception(stderr: str) -> str:
+    """The exception line of the last Python traceback the guest printed."""
+    m = re.search(r"^object type name: (\S+)", stderr, re.M)
+    if m:  # CPython could not format the traceback (typically MemoryError)
+        return m.group(1)
+    pos = stderr.rfind("Traceback (most recent call last):")
+    if pos < 0:
+        return ""
+    for line in stderr[pos:].splitlines()[1:]:
+        if line.strip() and not line.startswith((" ", "\t")):
+            return line.strip()
+    return ""
+
+
+MEMORY_SIGNS = ("MemoryError", "memory allocation of", "out of memory",
+                "Cannot allocate memory", "exceeds memory limits",
+                "memory minimum size")
+
+
+def fault(call: str, exc: BaseException, stderr: str, deadline: float) -> str:
+    """A failed step's detail for a trap or an error raised by wasmtime."""
+    text = str(exc)
+    cause = text.split("Caused by:")[-1].strip().splitlines()[0] if "Caused by:" in text \
+        else text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    pyexc = python_exception(stderr)
+    if "wasm trap: interrupt" in text:
+        return f"deadline exceeded after {deadline:g} s: {call} was interrupted"
+    if isinstance(exc, ExitTrap):
+        return f"trap: {call} called exit({exc.code})"
+    if "resource limit exceeded" in text or any(s in text or s in pyexc for s in MEMORY_SIGNS) \
+            or (not pyexc and any(s in stderr for s in MEMORY_SIGNS)):
+        what = f"the guest raised {pyexc}" if pyexc else cause
+        return (f"memory limit: {call} went past the {LIMITS['memory_size'] // MIB} MiB "
+                f"linear-memory cap ({truncate(what, 200)})")
+    if pyexc:
+        return truncate(f"trap: {call} raised {pyexc} ({cause})")
+    return truncate(f"trap: {call}: {cause}")
+
+
+def unwrap(value):
+    """(is_ok, payload) of a lifted `result`. wasmtime-py gives a Variant when
+    the ok and err payloads share a Python type (result<option<string>, string>),
+    otherwise the bare payload; every untagged result here has a string err
+    and no string ok (check_exports enforced the signatures)."""
+    if isinstance(value, Variant):
+        return value.tag == "ok", value.payload
+    if isinstance(value, str):
+        return False, value
+    return True, value
+
+
+class Host:
+    def __init__(self, args, reporter: Reporter) -> None:
+        self.args = args
+        self.api = args.api
+        self.reporter = reporter
+        self.deadline = args.deadline_seconds
+        self.deadline_ticks = max(1, math.ceil(self.deadline / EPOCH_TICK))
+        self.stem = Path(args.component).stem
+        config = Config()
+        config.wasm_component_model = True
+        config.epoch_interruption = True
+        self.engine = Engine(config)
+        self.ticker = Ticker(self.engine, reporter, self.deadline)
+        self.linker = Linker(self.engine)
+        self.linker.add_wasip2()
+        self.linker.add_wasi_http()
+        self.component = None
+
+    # -- one step
+    def step(self, name: str, body) -> bool:
+        start = time.monotonic()
+        self.ticker.step = (name, start)
+        try:
+            detail = body()
+            ok = True
+        except StepFailed as exc:
+            detail, ok = str(exc), False
+        finally:
+            self.ticker.step = None
+        self.reporter.emit(name, ok, (time.monotonic() - start) * 1000, detail)
+        return ok
+
+    def use(self, call: str, op, load_first: bool = True):
+        """Fresh instance, load(), then op(use) -> detail. Traps become StepFailed."""
+        u = None
+        current = "instantiate"
+        try:
+            u = Use(self)
+            if load_first:
+                current = f"load() (called before {call})"
+                u.call("load")
+            current = call
+            return op(u)
+        except StepFailed:
+            raise
+        except (WasmtimeError, ExitTrap) as exc:
+            raise StepFailed(fault(current, exc, u.stderr.text() if u else "", self.deadline))
+        except (TypeError, ValueError) as exc:  # a value wasmtime-py could not lift
+            raise StepFailed(truncate(f"{current}: host could not convert a value: {exc}"))
+
+    # -- the run
+    def run(self) -> None:
+        self.ticker.start()
+        data = Path(self.args.component).read_bytes()
+        cache = None if self.args.no_cache else self.args.cache_dir
+
+        def do_compile():
+            self.component, detail = compile_component(self.engine, data, cache)
+            return detail
+        if not self.step("compile", do_compile):
+            return
+
+        first = {}
+
+        def do_instantiate():
+            check_exports(self.component, self.engine, self.api)
+            try:
+                first["use"] = Use(self)
+            except (WasmtimeError, ExitTrap) as exc:
+                text = str(exc)
+                if "resource limit exceeded" in text or "exceeds memory limits" in text \
+                        or "exceeds table limits" in text:
+                    raise StepFailed(truncate(f"memory limit: instantiation refused: {text}"))
+                raise StepFailed(truncate(f"instantiate failed: {text}"))
+            return f"fresh Store per use; limits {LIMITS}; deadline {self.deadline:g} s"
+        if not self.step("instantiate", do_instantiate):
+            return
+
+        self.step("load()", lambda: self.check_load(first.pop("use")))
+        self.step("settings()", self.check_settings)
+        self.step("schema()", self.check_schema)
+        if self.api == "1":
+            self.step("validate()", self.check_validate_good)
+            self.step("validate(broken)", self.check_validate_broken)
+        else:
+            for name in ("validate()", "validate(broken)"):
+                self.reporter.emit(name, False, 0.0, "API 0.1 has no validate()", skipped=True)
+        for op in ("read", "create", "update", "delete"):
+            self.step(f"{op}()", lambda op=op: self.check_crud(op))
+        self.step("ping()", self.check_ping)
+
+    # -- checks
+    def check_load(self, u: Use) -> str:
+        def op(u):
+            meta = u.call("load")
+            fields = ["name", "version"] + (["author", "description"] if self.api == "0.1" else [])
+            values = {f: getattr(meta, f, None) for f in fields}
+            problems = []
+            for f, v in values.items():
+                if not isinstance(v, str):
+                    problems.append(f"load() {f} is not a string")
+            name, version = values["name"], values["version"]
+            if isinstance(name, str):
+                if not KEBAB.fullmatch(name):
+                    problems.append(f"load() name {name!r} is not kebab-case "
+                                    f"(^[a-z0-9]+(-[a-z0-9]+)*$)")
+                elif name != self.stem:
+                    problems.append(f"load() name {name!r} differs from the file stem "
+                                    f"{self.stem!r} (lgc names a plugin after its file)")
+            if isinstance(version, str) and not SEMVER.fullmatch(version):
+                problems.append(f"load() version {version!r} is not semver (MAJOR.MINOR.PATCH)")
+            if problems:
+                raise StepFailed(truncate("; ".join(problems)))
+            return truncate(" ".join(f"{f}={v!r}" for f, v in values.items()))
+        self.ticker.step = ("load()", time.monotonic())
+        try:
+            return op(u)
+        except (WasmtimeError, ExitTrap) as exc:
+            raise StepFailed(fault("load()", exc, u.stderr.text(), self.deadline))
+
+    def json_result(self, call: str, raw) -> object:
+        if isinstance(raw, (bytes, bytearray)):
+            try:
+                raw = bytes(raw).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise StepFailed(truncate(f"{call} returned invalid JSON: not UTF-8 ({exc})"))
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise StepFailed(truncate(f"{call} returned invalid JSON: {exc}: {raw!r}"))
+
+    def schema_text(self, call: str, op: str):
+        def run(u):
+            value = u.call(op)
+            if self.api == "1":
+                ok, value = unwrap(value)
+                if not ok:
+                    raise StepFailed(truncate(f"{call} returned err: {value}"))
+            return value
+        raw = self.use(call, run)
+        return raw, self.json_result(call, raw)
+
+    def check_settings(self) -> str:
+        raw, doc = self.schema_text("settings()", "settings")
+        if not isinstance(doc, dict):
+            raise StepFailed(f"settings() is not a JSON Schema object (got {type(doc).__name__})")
+        props = doc.get("properties")
+        if not isinstance(props, dict):
+            raise StepFailed("settings() JSON Schema has no 'properties' object")
+        defs = doc.get("definitions", doc.get("$defs", {}))
+        problems = []
+        for key, prop in props.items():
+            if not isinstance(prop, dict):
+                problems.append(f"property {key!r} is not an object")
+                continue
+            ref = prop.get("$ref")
+            if ref is not None:
+                target = ref.split("/")[-1] if isinstance(ref, str) else None
+                if not (isinstance(ref, str) and re.fullmatch(r"#/(definitions|\$defs)/[^/]+", ref)
+                        and isinstance(defs, dict) and target in defs):
+                    problems.append(f"property {key!r} has unresolvable $ref {ref!r}")
+            t = prop.get("type")
+            if t is not None and not (t in JSON_TYPES if isinstance(t, str)
+                                      else isinstance(t, list) and set(t) <= JSON_TYPES):
+                problems.append(f"property {key!r} has unknown type {t!r}")
+        if problems:
+            raise StepFailed(truncate("settings() JSON Schema: " + "; ".join(problems)))
+        return truncate(f"properties: {', '.join(props)} | {show(raw)}")
+
+    def check_schema(self) -> str:
+        raw, doc = self.schema_text("schema()", "schema")
+        if not isinstance(doc, dict):
+            raise StepFailed(f"schema() is not a JSON Schema object (got {type(doc).__name__})")
+        if doc.get("type", "object") != "object" or \
+                ("type" not in doc and "properties" not in doc):
+            raise StepFailed(truncate(f"schema() is not an object schema (type {doc.get('type')!r})"))
+        return truncate(show(raw))
+
+    def check_validate_good(self) -> str:
+        def op(u):
+            ok, err = unwrap(u.call("validate", self.args.detection_bytes))
+            if not ok:
+                raise StepFailed(truncate(f"validate() rejected the sample detection: {err}"))
+            return "ok: sample detection accepted"
+        return self.use("validate()", op)
+
+    def check_validate_broken(self) -> str:
+        def op(u):
+            ok, err = unwrap(u.call("validate", self.args.broken_bytes))
+            if ok:
+                raise StepFailed("validate() accepted the broken detection")
+            return truncate(f"err as expected: {err}")
+        return self.use("validate(broken)", op)
+
+    def check_crud(self, op_name: str) -> str:
+        call = f"{op_name}()"
+
+        def op(u):
+            if self.api == "1":
+                value = u.call(op_name, self.args.config_bytes, self.args.detection_bytes)
+            else:
+                value = u.call(op_name, self.args.config_text, self.args.rule_name,
+                               self.args.rule_params)
+            ok, payload = unwrap(value)
+            if not ok:
+                raise StepFailed(truncate(f"{call} returned err: {payload}"))
+            if payload is None:
+                return "ok: none" if op_name == "read" or self.api == "0.1" else "ok"
+            if op_name == "read" and self.api == "1":
+                self.json_result(call, payload)
+            return truncate(f"ok: some: {show(payload)}")
+        return self.use(call, op)
+
+    def check_ping(self) -> str:
+        def op(u):
+            ok, value = unwrap(u.call("ping", self.args.config_bytes if self.api == "1"
+                                      else self.args.config_text))
+            if not ok:
+                raise StepFailed(truncate(f"ping() returned err: {value}"))
+            if value is not True:
+                raise StepFailed("ping() returned false: the service is reported unreachable")
+            return "ok: true"
+        return self.use("ping()", op)
+
+
+# ---------------------------------------------------------------- command line
+
+def load_json(path: str, what: str):
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc}")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{what} {path} is not JSON: {exc}")
+
+
+def compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def parse_args(argv):
+    default_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lgc-host"
+    p = argparse.ArgumentParser(
+        prog="lgc_host.py",
+        description="Run a LogCraft lgc plugin component the way lgc does; "
+                    "one JSON line per step on stdout.")
+    p.add_argument("component", help="plugin component (.wasm); its stem is the plugin name")
+    p.add_argument("--api", required=True, choices=["1", "0.1"],
+                   help="plugin API: 1 (lgc 1.0-1.1.1) or 0.1 (lgc 0.1.x)")
+    p.add_argument("--config", required=True, help="service settings (JSON file)")
+    p.add_argument("--detection", required=True, help="sample detection rule (JSON file)")
+    p.add_argument("--broken-detection", help="detection validate() must reject "
+                   "(file passed as is; default: bytes that are not JSON)")
+    p.add_argument("--deadline-seconds", type=float, default=DEFAULT_DEADLINE,
+                   help="epoch deadline per Store (default 60)")
+    p.add_argument("--cache-dir", default=str(default_cache),
+                   help=f"compiled-code cache (default {default_cache})")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    args = p.parse_args(argv)
+    if not (args.deadline_seconds > 0 and math.isfinite(args.deadline_seconds)):
+        raise UsageError("--deadline-seconds must be a positive number")
+    if not Path(args.component).is_file():
+        raise UsageError(f"no such component file: {args.component}")
+    config = load_json(args.config, "config")
+    detection = load_json(args.detection, "detection")
+    args.config_text = compact(config)
+    args.config_bytes = args.config_text.encode("utf-8")
+    args.detection_bytes = compact(detection).encode("utf-8")
+    if args.broken_detection:
+        try:
+            args.broken_bytes = Path(args.broken_detection).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read broken detection {args.broken_detection}: {exc}")
+    else:
+        args.broken_bytes = DEFAULT_BROKEN
+    if args.api == "0.1":
+        # lgc 0.1: a detection is {name, rules: {<plugin>: params}}; create/read/
+        # update/delete get (config, name, JSON of rules[<plugin>]).
+        if not isinstance(detection, dict) or not isinstance(detection.get("name"), str):
+            raise UsageError("with --api 0.1 the detection must be an object with a string 'name'")
+        stem = Path(args.component).stem
+        rules = detection.get("rules")
+        if isinstance(rules, dict) and stem in rules:
+            params = rules[stem]
+        else:  # a bare rule: everything but the name
+            params = {k: v for k, v in detection.items() if k not in ("name", "rules")}
+        args.rule_name = detection["name"]
+        args.rule_params = compact(params)
+    return args
+
+
+def main(argv=None) -> int:
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+    except UsageError as exc:
+        print(f"lgc_host: {exc}", file=sys.stderr)
+        return 2
+    reporter = Reporter()
+    Host(args, reporter).run()
+    reporter.close()
+    return 1 if reporter.failed else 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: wasmtime's runtime threads can panic while
+    # Python unloads, which would print noise after the last JSON line.
+    os._exit(code)

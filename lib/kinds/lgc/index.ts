@@ -1,0 +1,171 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { cacheDir, cachedBuild, hashOf } from '../../core/cache.js';
+import { ToolchainMissing } from '../../core/errors.js';
+import { toml } from '../../core/escape.js';
+import { failureTail, requireTools, run, which, type Tool } from '../../core/exec.js';
+import { runHost } from '../../core/host-process.js';
+import type { Kind, VerifyTarget } from '../../core/kind.js';
+import type { Answers, Question } from '../../core/question.js';
+import { packageRoot, type ProjectFile } from '../../core/render.js';
+import type { StepLog } from '../../core/report.js';
+import { timeoutOption, tool } from '../../core/shared-questions.js';
+import { workflowPins } from '../vsmtp/profiles.js';
+import { questions } from './questions.js';
+
+const hostDir = join(packageRoot, 'hosts', 'lgc');
+
+/** The tools a generated project pins (pyproject.toml), bumped together here. */
+export const pins = {
+  componentizePy: '0.25.1',
+  pytest: '9.2.0',
+  /** pip >= 25.1 installs PEP 735 dependency groups (`pip install --group dev`). */
+  pip: '26.3',
+  poetry: '2.5.1',
+  /** The runtime the tests use: the reference host's own pin (hosts/lgc/requirements.txt). */
+  get wasmtime(): string {
+    return /^wasmtime==(\S+)$/m.exec(readFileSync(join(hostDir, 'requirements.txt'), 'utf8'))![1]!;
+  },
+};
+
+const tools: Tool[] = [
+  tool.python3('creates the virtual environment, runs componentize-py and the reference host'),
+  tool.make('runs the project build'),
+];
+
+// Above lgc's own 60 s execution deadline, which the host enforces inside.
+const verifyOptions: Question[] = [timeoutOption(120)];
+
+function context(answers: Answers) {
+  const name = String(answers.name);
+  return {
+    paths: {},
+    name,
+    module: name.replace(/-/g, '_'),
+    version: String(answers['plugin-version']),
+    api: String(answers.api),
+    description: String(answers.description),
+    author: String(answers.author),
+    tool: String(answers['package-tool']),
+    license: String(answers.license),
+    pins,
+    toml,
+    python: (text: string) => JSON.stringify(text),
+    workflowPins,
+  };
+}
+
+/** Every .wit file of the user's folder (sub-folders such as deps/ included), under wit/. */
+function witFiles(folder: string): ProjectFile[] {
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.wit'))
+    .map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      return { path: `wit/${relative(folder, path).split(sep).join('/')}`, contents: readFileSync(path, 'utf8') };
+    });
+}
+
+/** The host's own virtual environment with its pinned wasmtime, made once and cached. */
+async function hostPython(): Promise<{ path: string; cached: boolean }> {
+  const requirements = readFileSync(join(hostDir, 'requirements.txt'), 'utf8');
+  const version = await run('python3', ['--version'], { timeoutMs: 30_000 });
+  const built = await cachedBuild('lgc-host', hashOf(requirements, version.stdout), 'venv', async (work) => {
+    const venv = join(work, 'venv');
+    for (const [file, args] of [
+      ['python3', ['-m', 'venv', venv]],
+      [join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', join(hostDir, 'requirements.txt')]],
+    ] as const) {
+      const step = await run(file, [...args], { timeoutMs: 15 * 60_000 });
+      if (step.exitCode !== 0) throw new ToolchainMissing('wasmtime (Python package)', `pip install -r ${join(hostDir, 'requirements.txt')}`, `could not install the reference host's runtime: ${failureTail(step, 5)}`);
+    }
+    return venv;
+  });
+  return { path: join(built.path, 'bin', 'python'), cached: built.cached };
+}
+
+/** Poetry when the project uses it: the one on PATH, else a pinned one installed into the cache. */
+async function poetry(log: StepLog): Promise<string> {
+  const found = which('poetry');
+  if (found) return found;
+  const built = await log.run('install Poetry', async () => {
+    const venv = await cachedBuild('poetry', pins.poetry, 'venv', async (work) => {
+      const dir = join(work, 'venv');
+      for (const [file, args] of [
+        ['python3', ['-m', 'venv', dir]],
+        [join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `poetry==${pins.poetry}`]],
+      ] as const) {
+        const step = await run(file, [...args], { timeoutMs: 15 * 60_000 });
+        if (step.exitCode !== 0) throw new ToolchainMissing('poetry', `pip install poetry==${pins.poetry}`, `poetry is not on PATH and could not be installed: ${failureTail(step, 5)}`);
+      }
+      return dir;
+    });
+    return { value: join(venv.path, 'bin', 'poetry'), detail: venv.cached ? `cached: poetry ${pins.poetry}` : `installed poetry ${pins.poetry}, cached for next time` };
+  });
+  if (!built) throw new Error('poetry could not be installed');
+  return built;
+}
+
+async function buildComponent(project: string, answers: Answers, log: StepLog): Promise<string | undefined> {
+  const env: Record<string, string> = {};
+  if (answers['package-tool'] === 'poetry') env.POETRY = await poetry(log);
+  const make = (target: string) => run('make', [target, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)], { cwd: project, timeoutMs: 20 * 60_000 });
+  const fresh = !existsSync(join(project, '.venv'));
+  const installed = await log.run('install pinned tools', async () => {
+    const venv = await make('venv');
+    if (venv.exitCode !== 0) throw new ToolchainMissing('componentize-py', `cd ${project} && make venv`, `the pinned tools did not install: ${failureTail(venv, 8)}`);
+    return { value: true, detail: fresh ? `created .venv with componentize-py ${pins.componentizePy} (reused next time)` : 'reused .venv' };
+  });
+  if (!installed) return undefined;
+  const wasm = await log.run('build component', async () => {
+    const build = await make('build');
+    if (build.exitCode !== 0) throw new Error(failureTail(build));
+    const built = readdirSync(project).filter((file) => file.endsWith('.wasm'));
+    if (built.length !== 1) throw new Error(`expected one .wasm in ${project}, found ${built.length}`);
+    return { value: join(project, built[0]!), detail: join(project, built[0]!) };
+  });
+  if (!wasm) return undefined;
+  const tested = await log.run('plugin tests', async () => {
+    const test = await make('test');
+    if (test.exitCode !== 0) throw new Error(failureTail(test));
+    return { value: true, detail: test.stdout.trim().split('\n').at(-1) ?? '' };
+  });
+  return tested ? wasm : undefined;
+}
+
+async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
+  requireTools(target.project ? tools : tools.slice(0, 1));
+  const project = target.project;
+  const answers = target.answers ?? {};
+  const wasm = project ? await buildComponent(project, answers, log) : target.artifact;
+  if (!wasm) return { ok: false, status: 'failed' as const, artifact: null, cause: 'the component does not build or its tests fail' };
+
+  const python = await log.run('reference host runtime', async () => {
+    const built = await hostPython();
+    return { value: built.path, detail: built.cached ? `cached: ${built.path}` : `installed wasmtime ${pins.wasmtime}, cached for next time` };
+  });
+  if (!python) return { ok: false, status: 'failed' as const, artifact: wasm, cause: 'the reference host runtime does not install' };
+
+  const samples = project ? join(project, 'samples') : undefined;
+  const args = [join(hostDir, 'lgc_host.py'), wasm, '--api', String(answers.api ?? '1'), '--cache-dir', join(cacheDir(), 'lgc-compiled')];
+  if (samples) args.push('--config', join(samples, 'config.json'), '--detection', join(samples, 'detection.json'), '--broken-detection', join(samples, 'broken-detection.json'));
+  const { failure } = await runHost(python, args, log, { timeoutMs: Number(options.timeout) * 1000, expected: [] });
+  const failed = log.steps.find((step) => step.status === 'failed');
+  const cause = failure ? `the component ${failure.detail.split('\n')[0]}` : failed ? `${failed.name.replace(/^host: /, '')}: ${failed.detail.split('\n')[0]}` : undefined;
+  return { ok: !log.failed, status: log.failed ? ('failed' as const) : ('passed' as const), artifact: wasm, cause };
+}
+
+export const lgc: Kind = {
+  id: 'lgc',
+  title: 'LogCraft lgc plugin (Python to WebAssembly component)',
+  summary: 'Python compiled by componentize-py into a component of world logcraft:lgc/plugins',
+  questions,
+  verifyOptions,
+  tools,
+  context,
+  // The bundled contract, unless the user brings the WIT of their own lgc checkout.
+  templateFolders: (answers) => ['lgc/common', `lgc/api-${String(answers.api)}`, ...(answers.wit ? [] : [`lgc/wit-${String(answers.api)}`])],
+  extraFiles: (answers) => (answers.wit ? witFiles(String(answers.wit)) : []),
+  detect: (directory) => existsSync(join(directory, 'wit')) && existsSync(join(directory, 'app.py')),
+  accepts: (artifact) => artifact.endsWith('.wasm'),
+  verify,
+};
