@@ -15,6 +15,16 @@ describe('reference hosts', () => {
     expect(result.stdout).toMatch(/\d+ passed/);
   });
 
+  it('the lgc host passes its pytest suite (real componentize-py builds)', { timeout: 10 * 60_000 }, async () => {
+    const result = await execa('python3', ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(root, 'hosts', 'lgc')], {
+      reject: false,
+      env: { PYTHONDONTWRITEBYTECODE: '1' },
+    });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/\d+ passed/);
+    expect(result.stdout).not.toMatch(/skipped/);
+  });
+
   it('the MailerQ host passes its self-test', { timeout: 5 * 60_000 }, async () => {
     const result = await execa('bash', [join(root, 'hosts', 'mailerq', 'selftest.sh')], { reject: false });
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);

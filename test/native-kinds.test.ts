@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import helpers, { result } from 'yeoman-test';
@@ -6,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../lib/core/errors.js';
 import { renderProject } from '../lib/core/generate.js';
 import { checkAnswer, type Question } from '../lib/core/question.js';
+import { lgc } from '../lib/kinds/lgc/index.js';
 import { mailerq } from '../lib/kinds/mailerq/index.js';
 import { vpl } from '../lib/kinds/vpl/index.js';
 import { root } from './helpers.js';
@@ -97,5 +100,51 @@ describe('Yeoman generators of the native kinds', () => {
   it('yo vsmtp-plugin offers every kind', async () => {
     await helpers.run(join(root, 'generators', 'app', 'index.js')).withAnswers({ kind: 'vpl', name: 'geo', author: 'A' }, { autoAnswer: true });
     result.assertFile('metadata.toml');
+  });
+});
+
+describe('lgc answers and rendering', () => {
+  it.each(['prod', 'siem-prod', 'service-2-0', '2fa'])('accepts the name %j', (value) => expect(checkAnswer(q(lgc, 'name'), value)).toBe(value));
+  it.each(['PROD', 'siem_prod', 'service-2.0', 'foo-', '-foo', 'foo--bar', '../x', ''])('refuses the name %j as lgc does', (value) => {
+    expect(refusal(q(lgc, 'name'), value)).toBe(
+      `--name: must be kebab-case as lgc requires: lowercase letters and digits in groups joined by single dashes (e.g. "siem-prod", "service-2-0") (got ${JSON.stringify(value)})`,
+    );
+  });
+  it('refuses a WIT folder that does not exist or holds no .wit', () => {
+    expect(refusal(q(lgc, 'wit'), '/nonexistent/wit')).toMatch(/^--wit: must be an existing directory/);
+    expect(refusal(q(lgc, 'wit'), root)).toBe(`--wit: must hold .wit files (got ${JSON.stringify(root)})`);
+  });
+
+  const answers = { name: 'siem', 'plugin-version': '1.0.0', api: '1', description: 'd "q" \\ """', author: "O'Neil \u00e9", 'package-tool': 'pip', wit: '', license: 'MIT' };
+
+  it.each([
+    ['1', 'pip'],
+    ['0.1', 'poetry'],
+  ])('API %s with %s: exact pins, the contract, Python that keeps the text', async (api, tool) => {
+    const files = await renderProject(lgc, { ...answers, api, 'package-tool': tool });
+    const pyproject = parse(file(files, 'pyproject.toml')!) as any;
+    if (tool === 'pip') expect(pyproject['dependency-groups'].dev).toEqual(expect.arrayContaining([expect.stringMatching(/^componentize-py==\d/), expect.stringMatching(/^wasmtime==\d/)]));
+    else expect(pyproject.tool.poetry.group.dev.dependencies['componentize-py']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(file(files, 'wit/plugin.wit')).toContain(api === '1' ? 'validate: func(detection: bytes) -> result<_, string>;' : 'author: string,');
+    const logic = file(files, 'plugin_logic.py')!;
+    expect(logic).toContain(`PLUGIN_AUTHOR = ${JSON.stringify(answers.author)}`);
+    const check = execFileSync('python3', ['-c', 'import ast,sys; m=ast.parse(sys.stdin.read()); print([n.value.value for n in m.body if isinstance(n, ast.Assign) and n.targets[0].id=="PLUGIN_DESCRIPTION"][0])'], { input: logic, encoding: 'utf8' });
+    expect(check.trimEnd()).toBe(answers.description);
+  });
+
+  it('copies the WIT of the user\'s own checkout instead of the bundled one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wit-'));
+    mkdirSync(join(dir, 'deps'));
+    writeFileSync(join(dir, 'world.wit'), 'package logcraft:lgc@0.1.0;\n// mine\n');
+    writeFileSync(join(dir, 'deps', 'extra.wit'), '// dep\n');
+    const files = await renderProject(lgc, { ...answers, wit: dir });
+    expect(files.filter((f) => f.path.startsWith('wit/')).map((f) => f.path).sort()).toEqual(['wit/deps/extra.wit', 'wit/world.wit']);
+    expect(file(files, 'wit/world.wit')).toContain('// mine');
+  });
+
+  it('yo vsmtp-plugin:lgc takes options', async () => {
+    await helpers.run(join(root, 'generators', 'lgc', 'index.js')).withOptions({ name: 'siem', api: '0.1', 'package-tool': 'poetry', yes: true, author: 'A' });
+    result.assertFile(['app.py', 'plugin_logic.py', 'wit/plugin.wit', 'samples/detection.json', 'tests/test_plugin_logic.py']);
+    result.assertFileContent('pyproject.toml', '[tool.poetry]');
   });
 });

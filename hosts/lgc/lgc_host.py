@@ -169,8 +169,12 @@ class Reporter:
                 return
             if not ok and not skipped:
                 self.failed = True
-            sys.stdout.write(json.dumps(line) + "\n")
-            sys.stdout.flush()
+            try:
+                sys.stdout.write(json.dumps(line) + "\n")
+                sys.stdout.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                # Nobody reads the report any more: stop without a traceback.
+                os._exit(1)
 
     def close(self) -> None:
         with self.lock:
@@ -277,8 +281,8 @@ def check_exports(component: Component, engine: Engine, api: str) -> None:
                 other_api_matches += 1
     if problems:
         hint = f" (it looks like an API {other} plugin: try --api {other})" if other_api_matches else ""
-        raise StepFailed(f"wrong interface: {INTERFACE} does not match lgc API {api}: "
-                         + "; ".join(problems) + hint)
+        raise StepFailed(truncate(f"wrong interface: {INTERFACE} does not match lgc API {api}"
+                                  f"{hint}: " + "; ".join(problems), 1000))
 
 
 # ---------------------------------------------------------------- compile + cache
@@ -456,7 +460,8 @@ def fault(call: str, exc: BaseException, stderr: str, deadline: float) -> str:
         return f"deadline exceeded after {deadline:g} s: {call} was interrupted"
     if isinstance(exc, ExitTrap):
         return f"trap: {call} called exit({exc.code})"
-    if "resource limit exceeded" in text or any(s in text or s in pyexc for s in MEMORY_SIGNS) \
+    # Only the cause, not the whole backtrace: symbol names must not match.
+    if "resource limit exceeded" in text or any(s in cause or s in pyexc for s in MEMORY_SIGNS) \
             or (not pyexc and any(s in stderr for s in MEMORY_SIGNS)):
         what = f"the guest raised {pyexc}" if pyexc else cause
         return (f"memory limit: {call} went past the {LIMITS['memory_size'] // MIB} MiB "
@@ -497,9 +502,12 @@ class Host:
         self.component = None
 
     # -- one step
-    def step(self, name: str, body) -> bool:
+    def step(self, name: str, body, guest: bool = True) -> bool:
+        """Run body() -> detail as step `name`; the watchdog covers steps
+        that run guest code."""
         start = time.monotonic()
-        self.ticker.step = (name, start)
+        if guest:
+            self.ticker.step = (name, start)
         try:
             detail = body()
             ok = True
@@ -537,7 +545,7 @@ class Host:
         def do_compile():
             self.component, detail = compile_component(self.engine, data, cache)
             return detail
-        if not self.step("compile", do_compile):
+        if not self.step("compile", do_compile, guest=False):
             return
 
         first = {}
@@ -551,8 +559,15 @@ class Host:
                 if "resource limit exceeded" in text or "exceeds memory limits" in text \
                         or "exceeds table limits" in text:
                     raise StepFailed(truncate(f"memory limit: instantiation refused: {text}"))
-                raise StepFailed(truncate(f"instantiate failed: {text}"))
-            return f"fresh Store per use; limits {LIMITS}; deadline {self.deadline:g} s"
+                if "not found in the linker" in text:
+                    raise StepFailed(truncate(
+                        f"instantiate failed: unsatisfied import (lgc provides WASI 0.2 and "
+                        f"wasi:http only): {text}", 600))
+                raise StepFailed(truncate(f"instantiate failed: {text}", 600))
+            return (f"fresh Store per use: linear memory <= {LIMITS['memory_size'] // MIB} MiB each, "
+                    f"<= {LIMITS['memories']} memories, <= {LIMITS['tables']} tables of "
+                    f"<= {LIMITS['table_elements']} elements, <= {LIMITS['instances']} core "
+                    f"instances; deadline {self.deadline:g} s")
         if not self.step("instantiate", do_instantiate):
             return
 
@@ -592,7 +607,6 @@ class Host:
             if problems:
                 raise StepFailed(truncate("; ".join(problems)))
             return truncate(" ".join(f"{f}={v!r}" for f, v in values.items()))
-        self.ticker.step = ("load()", time.monotonic())
         try:
             return op(u)
         except (WasmtimeError, ExitTrap) as exc:

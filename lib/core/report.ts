@@ -1,3 +1,5 @@
+import { ToolchainMissing } from './errors.js';
+
 export type StepStatus = 'passed' | 'failed' | 'skipped';
 
 export interface Step {
@@ -30,7 +32,10 @@ export class StepLog {
     return step;
   }
 
-  /** Times `work`; a thrown error becomes a failed step whose detail is the message. */
+  /**
+   * Times `work`; a thrown error becomes a failed step whose detail is the message.
+   * A missing toolchain is not a failure of the step: it goes up, to be reported as skipped.
+   */
   async run<T>(name: string, work: () => Promise<{ value: T; detail: string }>): Promise<T | undefined> {
     const started = performance.now();
     try {
@@ -38,6 +43,7 @@ export class StepLog {
       this.add({ name, ok: true, status: 'passed', ms: performance.now() - started, detail });
       return value;
     } catch (error) {
+      if (error instanceof ToolchainMissing) throw error;
       this.add({ name, ok: false, status: 'failed', ms: performance.now() - started, detail: (error as Error).message });
       return undefined;
     }

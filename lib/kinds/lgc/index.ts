@@ -83,7 +83,11 @@ async function hostPython(): Promise<{ path: string; cached: boolean }> {
   return { path: join(built.path, 'bin', 'python'), cached: built.cached };
 }
 
-/** Poetry when the project uses it: the one on PATH, else a pinned one installed into the cache. */
+/**
+ * Poetry when the project uses it: the one on PATH, else a pinned one installed into
+ * the cache, run as `python -m poetry` (a cached venv's scripts keep the shebang of
+ * the directory it was built in).
+ */
 async function poetry(log: StepLog): Promise<string> {
   const found = which('poetry');
   if (found) return found;
@@ -99,7 +103,7 @@ async function poetry(log: StepLog): Promise<string> {
       }
       return dir;
     });
-    return { value: join(venv.path, 'bin', 'poetry'), detail: venv.cached ? `cached: poetry ${pins.poetry}` : `installed poetry ${pins.poetry}, cached for next time` };
+    return { value: `${join(venv.path, 'bin', 'python')} -m poetry`, detail: venv.cached ? `cached: poetry ${pins.poetry}` : `installed poetry ${pins.poetry}, cached for next time` };
   });
   if (!built) throw new Error('poetry could not be installed');
   return built;
