@@ -1,6 +1,6 @@
 import type { Answers, Question } from './question.js';
 import type { ProjectFile, TemplateContext } from './render.js';
-import type { StepLog, VerifyReport } from './report.js';
+import type { StepLog } from './report.js';
 import type { Tool } from './exec.js';
 
 /** What `verify` was pointed at. */
@@ -33,6 +33,10 @@ export interface Kind {
   detect(directory: string): boolean;
   /** Recognises an artifact this kind can verify on its own. */
   accepts(artifact: string): boolean;
-  /** Builds (for a project) and loads the result in the reference host. */
-  verify(target: VerifyTarget, options: Answers, log: StepLog): Promise<Omit<VerifyReport, 'steps' | 'kind'>>;
+  /**
+   * Builds (for a project) and loads the result in the reference host, logging each
+   * step. Returns what was verified and, for a failure, its most likely cause; the
+   * verdict itself is read from the logged steps.
+   */
+  verify(target: VerifyTarget, options: Answers, log: StepLog): Promise<{ artifact: string | null; cause?: string }>;
 }

@@ -42,8 +42,9 @@ export function verifyOptions(kind: Kind, given: Record<string, unknown>): Answe
 export async function verify(kind: Kind, target: VerifyTarget, options: Answers, onStep?: (step: Step) => void): Promise<VerifyReport> {
   const log = new StepLog(onStep);
   try {
-    const outcome = await kind.verify(target, options, log);
-    return { kind: kind.id, ...outcome, steps: log.steps };
+    const { artifact, cause } = await kind.verify(target, options, log);
+    const failed = log.failed || artifact === null;
+    return { kind: kind.id, ok: !failed, status: failed ? 'failed' : 'passed', artifact, cause: failed ? cause : undefined, steps: log.steps };
   } catch (error) {
     if (error instanceof ToolchainMissing) {
       log.add({ name: 'toolchain', ok: false, status: 'skipped', ms: 0, detail: error.message });

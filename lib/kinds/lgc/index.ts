@@ -65,45 +65,44 @@ function witFiles(folder: string): ProjectFile[] {
     });
 }
 
-/** The host's own virtual environment with its pinned wasmtime, made once and cached. */
-async function hostPython(): Promise<{ path: string; cached: boolean }> {
-  const requirements = readFileSync(join(hostDir, 'requirements.txt'), 'utf8');
-  const version = await run('python3', ['--version'], { timeoutMs: 30_000 });
-  const built = await cachedBuild('lgc-host', hashOf(requirements, version.stdout), 'venv', async (work) => {
+/**
+ * A virtual environment with `packages` pip-installed, made once per key and cached.
+ * It is used through its python only: the cache renames it into place, and a venv's
+ * scripts keep the shebang of the directory they were installed in.
+ */
+async function cachedVenv(area: string, key: string, packages: string[], missing: { tool: string; install: string }): Promise<{ python: string; cached: boolean }> {
+  const built = await cachedBuild(area, key, 'venv', async (work) => {
     const venv = join(work, 'venv');
+    const python = join(venv, 'bin', 'python');
     for (const [file, args] of [
       ['python3', ['-m', 'venv', venv]],
-      [join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', join(hostDir, 'requirements.txt')]],
+      [python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...packages]],
     ] as const) {
       const step = await run(file, [...args], { timeoutMs: 15 * 60_000 });
-      if (step.exitCode !== 0) throw new ToolchainMissing('wasmtime (Python package)', `pip install -r ${join(hostDir, 'requirements.txt')}`, `could not install the reference host's runtime: ${failureTail(step, 5)}`);
+      if (step.exitCode !== 0) throw new ToolchainMissing(missing.tool, missing.install, `it could not be installed: ${failureTail(step, 5)}`);
     }
     return venv;
   });
-  return { path: join(built.path, 'bin', 'python'), cached: built.cached };
+  return { python: join(built.path, 'bin', 'python'), cached: built.cached };
 }
 
-/**
- * Poetry when the project uses it: the one on PATH, else a pinned one installed into
- * the cache, run as `python -m poetry` (a cached venv's scripts keep the shebang of
- * the directory it was built in).
- */
+/** The reference host's python, with its pinned wasmtime. */
+async function hostPython(): Promise<{ python: string; cached: boolean }> {
+  const requirements = join(hostDir, 'requirements.txt');
+  const version = await run('python3', ['--version'], { timeoutMs: 30_000 });
+  return cachedVenv('lgc-host', hashOf(readFileSync(requirements, 'utf8'), version.stdout), ['-r', requirements], {
+    tool: 'wasmtime (Python package)',
+    install: `pip install -r ${requirements}`,
+  });
+}
+
+/** Poetry when the project uses it: the one on PATH, else a pinned one in the cache. */
 async function poetry(log: StepLog): Promise<string> {
   const found = which('poetry');
   if (found) return found;
   const built = await log.run('install Poetry', async () => {
-    const venv = await cachedBuild('poetry', pins.poetry, 'venv', async (work) => {
-      const dir = join(work, 'venv');
-      for (const [file, args] of [
-        ['python3', ['-m', 'venv', dir]],
-        [join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `poetry==${pins.poetry}`]],
-      ] as const) {
-        const step = await run(file, [...args], { timeoutMs: 15 * 60_000 });
-        if (step.exitCode !== 0) throw new ToolchainMissing('poetry', `pip install poetry==${pins.poetry}`, `poetry is not on PATH and could not be installed: ${failureTail(step, 5)}`);
-      }
-      return dir;
-    });
-    return { value: `${join(venv.path, 'bin', 'python')} -m poetry`, detail: venv.cached ? `cached: poetry ${pins.poetry}` : `installed poetry ${pins.poetry}, cached for next time` };
+    const venv = await cachedVenv('poetry', pins.poetry, [`poetry==${pins.poetry}`], { tool: 'poetry', install: `pip install poetry==${pins.poetry}` });
+    return { value: `${venv.python} -m poetry`, detail: venv.cached ? `cached: poetry ${pins.poetry}` : `installed poetry ${pins.poetry}, cached for next time` };
   });
   if (!built) throw new Error('poetry could not be installed');
   return built;
@@ -141,13 +140,13 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   const project = target.project;
   const answers = target.answers ?? {};
   const wasm = project ? await buildComponent(project, answers, log) : target.artifact;
-  if (!wasm) return { ok: false, status: 'failed' as const, artifact: null, cause: 'the component does not build or its tests fail' };
+  if (!wasm) return { artifact: null, cause: 'the component does not build or its tests fail' };
 
   const python = await log.run('reference host runtime', async () => {
     const built = await hostPython();
-    return { value: built.path, detail: built.cached ? `cached: ${built.path}` : `installed wasmtime ${pins.wasmtime}, cached for next time` };
+    return { value: built.python, detail: built.cached ? `cached: ${built.python}` : `installed wasmtime ${pins.wasmtime}, cached for next time` };
   });
-  if (!python) return { ok: false, status: 'failed' as const, artifact: wasm, cause: 'the reference host runtime does not install' };
+  if (!python) return { artifact: wasm, cause: 'the reference host runtime does not install' };
 
   const samples = project ? join(project, 'samples') : undefined;
   const args = [join(hostDir, 'lgc_host.py'), wasm, '--api', String(answers.api ?? '1'), '--cache-dir', join(cacheDir(), 'lgc-compiled')];
@@ -155,7 +154,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   const { failure } = await runHost(python, args, log, { timeoutMs: Number(options.timeout) * 1000, expected: [] });
   const failed = log.steps.find((step) => step.status === 'failed');
   const cause = failure ? `the component ${failure.detail.split('\n')[0]}` : failed ? `${failed.name.replace(/^host: /, '')}: ${failed.detail.split('\n')[0]}` : undefined;
-  return { ok: !log.failed, status: log.failed ? ('failed' as const) : ('passed' as const), artifact: wasm, cause };
+  return { artifact: wasm, cause };
 }
 
 export const lgc: Kind = {

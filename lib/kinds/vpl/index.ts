@@ -70,7 +70,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   const needed = target.project ? ['python3', 'make', language === 'rust' ? 'cargo' : 'cc'] : ['python3'];
   requireTools(tools.filter((tool) => needed.includes(tool.command)));
   const artifact = target.project ? await buildPackage(target.project, log) : target.artifact;
-  if (!artifact) return { ok: false, status: 'failed' as const, artifact: null, cause: 'the package does not build' };
+  if (!artifact) return { artifact: null, cause: 'the package does not build' };
 
   const entry = String(options.entry ?? target.answers?.entry ?? 'vplugin_init');
   // The host extracts into a private directory under TMPDIR; this scratch folder
@@ -87,7 +87,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     : failed
       ? `${failed.name.replace(/^host: /, '')}: ${failed.detail.split('\n')[0]}`
       : undefined;
-  return { ok: !log.failed, status: log.failed ? ('failed' as const) : ('passed' as const), artifact, cause };
+  return { artifact, cause };
 }
 
 export const vpl: Kind = {

@@ -118,7 +118,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const path = await buildPlugin(project);
     return { value: path, detail: path };
   }) : target.artifact;
-  if (!artifact) return { ok: false, status: 'failed' as const, artifact: null, cause: 'the plugin does not build' };
+  if (!artifact) return { artifact: null, cause: 'the plugin does not build' };
 
   const facts = readArtifact(await readFile(artifact));
   const profileId = String(options.profile ?? answers.profile ?? profiles.find((p) => p.rhai === facts.rhai)?.id ?? 'vsmtp-2');
@@ -149,7 +149,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     return { value: built, detail: built.cached ? `cached: ${built.binary}` : `built in ${seconds} s, cached for next time: ${built.binary}` };
   });
-  if (!host) return { ok: false, status: 'failed' as const, artifact, cause: 'the reference host does not build with this toolchain' };
+  if (!host) return { artifact, cause: 'the reference host does not build with this toolchain' };
 
   const script = options.script ? resolve(String(options.script)) : project ? join(project, 'tests', 'smoke.rhai') : undefined;
   const stem = project ? `vsmtp-plugin-${String(answers.name ?? basename(project).replace(/^vsmtp-plugin-/, ''))}` : basename(artifact).replace(/\..*$/, '');
@@ -172,7 +172,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     if (!script) {
       log.add({ name: 'host: run smoke script', ok: false, status: 'skipped', ms: 0, detail: 'no smoke script for a bare artifact (pass --script FILE)' });
     }
-    return { ok: !log.failed, status: log.failed ? ('failed' as const) : ('passed' as const), artifact, cause: log.failed ? cause : undefined };
+    return { artifact, cause };
   } finally {
     await rm(config, { recursive: true, force: true });
   }
