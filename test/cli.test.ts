@@ -39,6 +39,20 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
     expect(report.cause).toMatch(/cargo not found .*install it: install Rust with rustup/);
   });
 
+  it.each([
+    ['lgc', 'python3', /python3 not found .*install it: apt-get install python3/],
+    ['mailerq', 'cmake', /cmake not found .*install it: apt-get install cmake/],
+    ['vpl', 'python3', /python3 not found/],
+  ])('verify of a %s project without %s is skipped with exit 3 and how to install it', async (kind, _, message) => {
+    const dir = tempDir();
+    expect((await cli(['new', kind, join(dir, 'p'), '--name', 'p', '--yes'])).exitCode).toBe(0);
+    const verify = await execa(process.execPath, [bin, 'verify', join(dir, 'p'), '--json'], { env: { PATH: '/nonexistent' }, extendEnv: false, reject: false, stdin: 'ignore' });
+    expect(verify.exitCode).toBe(3);
+    const report = JSON.parse(verify.stdout);
+    expect(report).toMatchObject({ kind, ok: false, status: 'skipped' });
+    expect(report.cause).toMatch(message);
+  });
+
   it('generates with --yes, taking the name from the directory, and records the answers', async () => {
     const dir = tempDir();
     const result = await cli(['new', 'vsmtp', join(dir, 'vsmtp-plugin-geoip'), '--yes', '--author', 'CI', '--json']);
