@@ -24,7 +24,7 @@ async function verify(project: string, ...options: string[]) {
 
 async function cargo(project: string, ...args: string[]) {
   const result = await execa('cargo', args, { cwd: project, reject: false, stdin: 'ignore' });
-  expect(result.exitCode, `cargo ${args.join(' ')}\n${result.stderr}`).toBe(0);
+  expect(result.exitCode, `cargo ${args.join(' ')}\n${result.stdout}\n${result.stderr.split('\n').slice(-30).join('\n')}`).toBe(0);
 }
 
 describe.each(profiles.map((p) => [p.id, p] as const))('vsmtp plugin for %s', (id, profile) => {
