@@ -15,9 +15,10 @@ export function hashOf(...parts: string[]): string {
 }
 
 /**
- * A file built once per key and kept in the cache. `build` writes it into a fresh
- * work directory; it is renamed into place only when complete, so an entry that
- * exists is whole.
+ * A file or directory built once per key and kept in the cache. `build` makes it in
+ * a fresh work directory; it is renamed into place only when complete, so an entry
+ * that exists is whole. When two processes build the same entry at once, the first
+ * rename wins and the other uses that entry.
  */
 export async function cachedBuild(area: string, key: string, file: string, build: (work: string) => Promise<string>): Promise<{ path: string; cached: boolean }> {
   const entry = join(cacheDir(), area, key);
@@ -26,7 +27,14 @@ export async function cachedBuild(area: string, key: string, file: string, build
   await mkdir(entry, { recursive: true });
   const work = await mkdtemp(join(entry, 'build-'));
   try {
-    await rename(await build(work), path);
+    const built = await build(work);
+    try {
+      await rename(built, path);
+    } catch (error) {
+      // A directory cannot replace one another process has already put in place.
+      if (existsSync(path)) return { path, cached: true };
+      throw error;
+    }
     return { path, cached: false };
   } finally {
     await rm(work, { recursive: true, force: true });

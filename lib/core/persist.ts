@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { UsageError } from './errors.js';
@@ -25,7 +26,9 @@ function safeRelative(path: string): string {
  * Writes a rendered project so that a failure never leaves half of it: files are
  * staged in a sibling temporary directory, then renamed into place. An existing,
  * non-empty destination is refused unless `force` is set (then only the generated
- * files are replaced; other files stay).
+ * files are replaced; other files stay). An interrupt (SIGINT, SIGTERM) while files
+ * are staged removes them and exits 130; once they are moving into place (a few
+ * renames) it lets the move finish first: the destination is untouched or complete.
  */
 export async function writeProject(destination: string, files: ProjectFile[], force: boolean): Promise<void> {
   const target = resolve(destination);
@@ -35,12 +38,22 @@ export async function writeProject(destination: string, files: ProjectFile[], fo
   }
   await mkdir(dirname(target), { recursive: true });
   const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.partial-`));
+  let moving = false;
+  let interrupted = false;
+  const interrupt = () => {
+    interrupted = true;
+    if (moving) return;
+    rmSync(staging, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.on('SIGINT', interrupt).on('SIGTERM', interrupt);
   try {
     for (const file of files) {
       const path = join(staging, safeRelative(file.path));
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, file.contents);
     }
+    moving = true;
     if (fresh) {
       await rmdir(target).catch(() => undefined);
       await rename(staging, target);
@@ -52,6 +65,8 @@ export async function writeProject(destination: string, files: ProjectFile[], fo
       await rename(join(staging, safeRelative(file.path)), path);
     }
   } finally {
+    process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
     await rm(staging, { recursive: true, force: true });
+    if (interrupted) process.exit(130);
   }
 }
