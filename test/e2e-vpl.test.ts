@@ -40,8 +40,25 @@ describe.each([
 describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
   const dir = tempDir();
   const source = join(dir, 'entry.c');
-  // ENTRY_RESULT < 0 makes the entry point end the process with exit(0) instead.
-  writeFileSync(source, '#include <stdint.h>\n#include <stdlib.h>\n__attribute__((visibility("default"))) int32_t vplugin_init(void) { if (ENTRY_RESULT < 0) exit(0); return ENTRY_RESULT; }\n');
+  // Entry points that misbehave on purpose: ENTRY_RESULT -1 calls exit(0), -2 floods
+  // stdout, -3 forks a long-lived child (sleep 987654) and then reports success.
+  writeFileSync(
+    source,
+    [
+      '#include <stdint.h>',
+      '#include <stdio.h>',
+      '#include <stdlib.h>',
+      '#include <string.h>',
+      '#include <unistd.h>',
+      '__attribute__((visibility("default"))) int32_t vplugin_init(void) {',
+      '  if (ENTRY_RESULT == -1) exit(0);',
+      '  if (ENTRY_RESULT == -2) { static char line[65536]; memset(line, 120, sizeof line); for (;;) fwrite(line, 1, sizeof line, stdout); }',
+      '  if (ENTRY_RESULT == -3) { if (fork() == 0) { execl("/bin/sleep", "sleep", "987654", (char *)0); _exit(1); } return 0; }',
+      '  return ENTRY_RESULT;',
+      '}',
+      '',
+    ].join('\n'),
+  );
   const object = (result: number) => {
     const out = join(dir, `entry-${result}.so`);
     if (!existsSync(out)) execFileSync('cc', ['-shared', '-fPIC', `-DENTRY_RESULT=${result}`, '-o', out, source]);
@@ -64,6 +81,7 @@ describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
     ['a ../ entry', () => pack('dotdot', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(0) }, { name: '../escaped.txt', data: 'x' }]), 'check entries', /\.\./],
     ['a link entry', () => pack('link', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: '/etc/passwd', mode: 0o120777 }]), 'check entries', /link/i],
     ['an entry point returning non-zero', () => pack('nonzero', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(3) }]), 'entry point', /returned 3/],
+    ['an entry point flooding its output', () => pack('floods', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(-2) }]), 'entry point', /wrote more than 16 MB of output/],
     ['an entry point calling exit(0)', () => pack('exits', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(-1) }]), 'entry point', /exited with 0 before reporting "entry point"/],
   ] as const)('%s', async (_, build, step, message) => {
     const before = readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-verify-')).sort();
@@ -77,5 +95,13 @@ describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
     expect(existsSync(join(dir, 'escaped.txt'))).toBe(false);
     // The private extraction directory (inside verify's scratch folder) is gone.
     expect(readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-verify-')).sort()).toEqual(before);
+  });
+
+  it('an entry point that forks: nothing it started outlives verify', { timeout: LONG }, async () => {
+    const path = pack('forks', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(-3) }]);
+    const { exitCode } = await verify(path);
+    expect(exitCode).toBe(0);
+    const survivors = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('sleep 987654'));
+    expect(survivors).toEqual([]);
   });
 });

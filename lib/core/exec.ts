@@ -8,6 +8,8 @@ export interface RunResult {
   exitCode: number | undefined;
   signal: string | undefined;
   timedOut: boolean;
+  /** It wrote more than the output limit and was killed for it. */
+  flooded: boolean;
   stdout: string;
   stderr: string;
   ms: number;
@@ -19,34 +21,77 @@ export interface RunOptions {
   timeoutMs: number;
 }
 
-/** Runs a child process to completion with a hard time limit (SIGKILL on expiry). */
+/** Output a child may write; past it the child is killed (a plugin flooding its output). */
+export const outputLimit = 16 * 1024 * 1024;
+
+/**
+ * Runs a child process to completion with a hard time limit (SIGKILL on expiry). It
+ * gets a process group of its own, killed whole when it ends, so nothing it forked
+ * (a plugin's children included) outlives it.
+ */
 export async function run(file: string, args: string[], options: RunOptions): Promise<RunResult> {
   const { execa } = await import('execa');
   const started = performance.now();
-  const result = await execa(file, args, {
+  const child = execa(file, args, {
     cwd: options.cwd,
     env: options.env,
     timeout: options.timeoutMs,
     killSignal: 'SIGKILL',
     reject: false,
     stdin: 'ignore',
-    maxBuffer: 64 * 1024 * 1024,
+    maxBuffer: 2 * outputLimit,
+    detached: true,
   });
+  const killGroup = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+  };
+  // Counted as it arrives: a writer that ignores SIGPIPE (any Python host) would
+  // otherwise spin until the time limit once the pipe is closed.
+  let written = 0;
+  let flooded = false;
+  const count = (chunk: Buffer) => {
+    written += chunk.length;
+    if (written > outputLimit && !flooded) {
+      flooded = true;
+      killGroup();
+    }
+  };
+  child.stdout?.on('data', count);
+  child.stderr?.on('data', count);
+  // When it exits, whatever it left running goes too: a forked grandchild holding
+  // its output pipes open would otherwise keep this waiting forever.
+  child.once('exit', killGroup);
+  const result = await child.finally(killGroup);
   return {
     command: [file, ...args].join(' '),
     exitCode: result.exitCode,
     signal: result.signal,
     timedOut: result.timedOut,
+    flooded: flooded || result.isMaxBuffer,
     stdout: result.stdout,
     stderr: result.stderr,
     ms: performance.now() - started,
   };
 }
 
+/** The last lines of some output, each cut to a readable length. */
+export function lastLines(text: string, lines: number): string {
+  return text
+    .trim()
+    .split('\n')
+    .slice(-lines)
+    .map((line) => (line.length > 300 ? `${line.slice(0, 300)}… (${line.length} characters)` : line))
+    .join('\n');
+}
+
 /** The last lines of a failed command's output, with the command that produced them. */
 export function failureTail(result: RunResult, lines = 20): string {
-  const output = `${result.stderr}\n${result.stdout}`.trim().split('\n').slice(-lines).join('\n');
-  const how = result.timedOut ? 'timed out' : result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`;
+  const output = lastLines(`${result.stderr}\n${result.stdout}`, lines);
+  const how = result.timedOut ? 'timed out' : result.flooded ? 'output over the limit' : result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`;
   return `\`${result.command}\` failed (${how}):\n${output}`;
 }
 

@@ -1,10 +1,10 @@
-import { run, type RunResult } from './exec.js';
+import { lastLines, outputLimit, run, type RunResult } from './exec.js';
 import type { StepLog } from './report.js';
 
 export interface HostOutcome {
   result: RunResult;
-  /** Set when the host did not finish on its own: hung, crashed or exited. */
-  failure?: { kind: 'timeout' | 'signal' | 'exit'; step: string; detail: string };
+  /** Set when the host did not finish on its own: hung, flooded its output, crashed or exited. */
+  failure?: { kind: 'timeout' | 'output' | 'signal' | 'exit'; step: string; detail: string };
 }
 
 /**
@@ -35,17 +35,17 @@ export async function runHost(binary: string, args: string[], log: StepLog, opti
   }
   const missing = options.expected.find((name) => !seen.includes(name));
   const finished = result.exitCode === 0 ? !missing : reportedFailure;
-  if (!result.timedOut && !result.signal && finished) return { result };
+  if (!result.timedOut && !result.flooded && !result.signal && finished) return { result };
 
   const step = missing ?? `after ${seen.at(-1) ?? 'start'}`;
-  const kind = result.timedOut ? 'timeout' : result.signal ? 'signal' : 'exit';
-  const why =
-    kind === 'timeout'
-      ? `timed out after ${options.timeoutMs / 1000} s (the plugin hangs or blocks)`
-      : kind === 'signal'
-        ? `crashed with ${result.signal}`
-        : `exited with ${result.exitCode} before reporting "${step}"`;
-  const stderr = result.stderr.trim().split('\n').slice(-10).join('\n');
+  const kind = result.timedOut ? 'timeout' : result.flooded ? 'output' : result.signal ? 'signal' : 'exit';
+  const why = {
+    timeout: `timed out after ${options.timeoutMs / 1000} s (the plugin hangs or blocks)`,
+    output: `wrote more than ${outputLimit / 1024 / 1024} MB of output and was stopped`,
+    signal: `crashed with ${result.signal}`,
+    exit: `exited with ${result.exitCode} before reporting "${step}"`,
+  }[kind];
+  const stderr = lastLines(result.stderr, 10);
   const detail = stderr ? `${why}\n${stderr}` : why;
   log.add({ name: `${label}: ${step}`, ok: false, status: 'failed', ms: result.ms, detail });
   return { result, failure: { kind, step, detail } };
