@@ -37,17 +37,21 @@ export async function writeProject(destination: string, files: ProjectFile[], fo
     throw new UsageError(`destination ${destination} exists and is not empty; use --force to write into it`);
   }
   await mkdir(dirname(target), { recursive: true });
-  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.partial-`));
+  // Listening before the staging directory exists: no moment is left where an
+  // interrupt would end the process with it on disk.
+  let staging: string | undefined;
   let moving = false;
   let interrupted = false;
   const interrupt = () => {
     interrupted = true;
-    if (moving) return;
+    if (moving || !staging) return;
     rmSync(staging, { recursive: true, force: true });
     process.exit(130);
   };
   process.on('SIGINT', interrupt).on('SIGTERM', interrupt);
   try {
+    staging = await mkdtemp(join(dirname(target), `.${basename(target)}.partial-`));
+    if (interrupted) return;
     for (const file of files) {
       const path = join(staging, safeRelative(file.path));
       await mkdir(dirname(path), { recursive: true });
@@ -66,7 +70,7 @@ export async function writeProject(destination: string, files: ProjectFile[], fo
     }
   } finally {
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
-    await rm(staging, { recursive: true, force: true });
+    if (staging) await rm(staging, { recursive: true, force: true });
     if (interrupted) process.exit(130);
   }
 }

@@ -111,6 +111,8 @@ export async function resolveAnswers(questions: Question[], given: Record<string
 /** Rules shared by several kinds, each phrased as the rule a rejected value breaks. */
 export const rules = {
   nonEmpty: (value: string) => (value.trim() === '' ? 'must not be empty' : undefined),
+  /** Unpaired surrogates cannot be written as UTF-8: the text would not arrive unchanged. */
+  unicode: (value: string) => (value.isWellFormed() ? undefined : 'must be valid Unicode text (it has an unpaired surrogate)'),
   kebab: (value: string) =>
     /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(value)
       ? undefined
