@@ -35,8 +35,8 @@ export interface Kind {
   accepts(artifact: string): boolean;
   /**
    * Builds (for a project) and loads the result in the reference host, logging each
-   * step. Returns what was verified and, for a failure, its most likely cause; the
-   * verdict itself is read from the logged steps.
+   * step. Returns what was verified and, when the kind can tell more than its first
+   * failed step says, the likely cause; the verdict is read from the logged steps.
    */
   verify(target: VerifyTarget, options: Answers, log: StepLog): Promise<{ artifact: string | null; cause?: string }>;
 }

@@ -38,13 +38,19 @@ export function verifyOptions(kind: Kind, given: Record<string, unknown>): Answe
   return options;
 }
 
+/** The cause when a kind knows no better one: the first failed step, in a line. */
+function firstFailure(log: StepLog): string | undefined {
+  const step = log.steps.find((candidate) => candidate.status === 'failed');
+  return step && `${step.name.replace(/^host[^:]*: /, '')}: ${step.detail.split('\n')[0]}`;
+}
+
 /** Builds and verifies; a missing toolchain yields a skipped report, never a passed one. */
 export async function verify(kind: Kind, target: VerifyTarget, options: Answers, onStep?: (step: Step) => void): Promise<VerifyReport> {
   const log = new StepLog(onStep);
   try {
     const { artifact, cause } = await kind.verify(target, options, log);
     const failed = log.failed || artifact === null;
-    return { kind: kind.id, ok: !failed, status: failed ? 'failed' : 'passed', artifact, cause: failed ? cause : undefined, steps: log.steps };
+    return { kind: kind.id, ok: !failed, status: failed ? 'failed' : 'passed', artifact, cause: failed ? (cause ?? firstFailure(log)) : undefined, steps: log.steps };
   } catch (error) {
     if (error instanceof ToolchainMissing) {
       log.add({ name: 'toolchain', ok: false, status: 'skipped', ms: 0, detail: error.message });

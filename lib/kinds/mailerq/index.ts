@@ -156,13 +156,13 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   const needed = target.project ? ['cmake', 'cc', ...(language === 'cpp' ? ['c++'] : [])] : ['cc'];
   requireTools(tools.filter((tool) => needed.includes(tool.command)));
   const artifact = target.project ? await buildPlugin(target.project, log) : target.artifact;
-  if (!artifact) return { artifact: null, cause: 'the plugin does not build or its tests fail' };
+  if (!artifact) return { artifact: null };
 
   const host = await log.run('build reference host', async () => {
     const built = await ensureHost();
     return { value: built.path, detail: built.cached ? `cached: ${built.path}` : `compiled, cached for next time: ${built.path}` };
   });
-  if (!host) return { artifact, cause: 'the reference host does not compile' };
+  if (!host) return { artifact };
 
   const apiVersion = String(options['api-version'] ?? headerApiVersion(target.project));
   const timeoutMs = Number(options.timeout) * 1000;
@@ -179,15 +179,13 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
       for (const name of files) await copyFile(artifact, join(dir, name));
       const args = ['--plugin-dir', dir, '--api-version', apiVersion, '--timeout-ms', '2000', '--recipients', String(recipients.length)];
       const outcome = await runHost(host, args, log, { timeoutMs, expected: hostSteps(files), prefix: label });
-      if (outcome.failure) cause ??= outcome.failure.kind === 'timeout' ? `a callback never returns (the plugin blocks) in "${outcome.failure.step}"` : `the plugin ${outcome.failure.detail.split('\n')[0]} in "${outcome.failure.step}"`;
+      if (outcome.failure?.kind === 'timeout') cause ??= `a callback never returns (the plugin blocks) in "${outcome.failure.step}"`;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
     if (log.failed) break;
     if (files.length > 1) checkOrder(log, files);
   }
-  const failed = log.steps.find((step) => step.status === 'failed');
-  cause ??= failed ? `${failed.name}: ${failed.detail.split('\n')[0]}` : undefined;
   return { artifact, cause };
 }
 

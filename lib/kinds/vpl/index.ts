@@ -70,24 +70,18 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   const needed = target.project ? ['python3', 'make', language === 'rust' ? 'cargo' : 'cc'] : ['python3'];
   requireTools(tools.filter((tool) => needed.includes(tool.command)));
   const artifact = target.project ? await buildPackage(target.project, log) : target.artifact;
-  if (!artifact) return { artifact: null, cause: 'the package does not build' };
+  if (!artifact) return { artifact: null };
 
   const entry = String(options.entry ?? target.answers?.entry ?? 'vplugin_init');
   // The host extracts into a private directory under TMPDIR; this scratch folder
   // catches it even when a plugin crashes or hangs before the host can clean up.
   const scratch = await mkdtemp(join(tmpdir(), 'vpl-verify-'));
-  const { failure } = await runHost('python3', [host, artifact, '--entry', entry], log, {
+  await runHost('python3', [host, artifact, '--entry', entry], log, {
     timeoutMs: Number(options.timeout) * 1000,
     expected: hostSteps,
     env: { TMPDIR: scratch },
   }).finally(() => rm(scratch, { recursive: true, force: true }));
-  const failed = log.steps.find((step) => step.status === 'failed');
-  const cause = failure
-    ? `the plugin ${failure.detail.split('\n')[0]} in "${failure.step}"`
-    : failed
-      ? `${failed.name.replace(/^host: /, '')}: ${failed.detail.split('\n')[0]}`
-      : undefined;
-  return { artifact, cause };
+  return { artifact };
 }
 
 export const vpl: Kind = {

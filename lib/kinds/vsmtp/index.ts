@@ -118,7 +118,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const path = await buildPlugin(project);
     return { value: path, detail: path };
   }) : target.artifact;
-  if (!artifact) return { artifact: null, cause: 'the plugin does not build' };
+  if (!artifact) return { artifact: null };
 
   const facts = readArtifact(await readFile(artifact));
   const profileId = String(options.profile ?? answers.profile ?? profiles.find((p) => p.rhai === facts.rhai)?.id ?? 'vsmtp-2');
@@ -149,7 +149,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     return { value: built, detail: built.cached ? `cached: ${built.binary}` : `built in ${seconds} s, cached for next time: ${built.binary}` };
   });
-  if (!host) return { artifact, cause: 'the reference host does not build with this toolchain' };
+  if (!host) return { artifact };
 
   const script = options.script ? resolve(String(options.script)) : project ? join(project, 'tests', 'smoke.rhai') : undefined;
   const stem = project ? `vsmtp-plugin-${String(answers.name ?? basename(project).replace(/^vsmtp-plugin-/, ''))}` : basename(artifact).replace(/\..*$/, '');
@@ -167,8 +167,8 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     let cause: string | undefined = differences.length ? differences.join('; ') : undefined;
     const failedStep = log.steps.find((step) => step.status === 'failed' && step.name.startsWith('host: '));
     if (failure?.kind === 'timeout') cause ??= 'the plugin does not return: a function loops or blocks';
-    else if (failure) cause ??= `the host ${failure.detail.split('\n')[0]} in "${failure.step}": plugin and host disagree on rhai's types (rhai version, features, rustc or profile), or the plugin itself crashes`;
-    else if (failedStep) cause ??= likelyCause(failedStep.detail);
+    else if (failure?.kind === 'signal') cause ??= `the host ${failure.detail.split('\n')[0]} in "${failure.step}": plugin and host disagree on rhai's types (rhai version, features, rustc or profile), or the plugin itself crashes`;
+    else if (failedStep && !failure) cause ??= likelyCause(failedStep.detail);
     if (!script) {
       log.add({ name: 'host: run smoke script', ok: false, status: 'skipped', ms: 0, detail: 'no smoke script for a bare artifact (pass --script FILE)' });
     }
