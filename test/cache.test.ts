@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cachedBuild } from '../lib/core/cache.js';
+import { cachedBuild, cacheNote } from '../lib/core/cache.js';
 import { tempDir } from './helpers.js';
 
 describe('cachedBuild', () => {
@@ -40,14 +40,46 @@ describe('cachedBuild', () => {
     expect(results.map((r) => r.cached).sort()).toEqual([false, true]);
     expect(['a', 'b']).toContain(readFileSync(join(results[0]!.path, 'bin', 'python'), 'utf8'));
     // No work directory is left behind.
-    expect(readdirSync(join(cache, 'area', 'key'))).toEqual(['venv']);
+    expect(readdirSync(join(cache, 'area'))).toEqual(['key']);
+    expect(readdirSync(join(cache, 'area', 'key')).sort()).toEqual(['manifest.json', 'venv']);
   });
 
   it('leaves no entry when the build fails', async () => {
     const cache = tempDir();
     process.env.VSMTP_PLUGIN_CACHE = cache;
     await expect(cachedBuild('area', 'key', 'out', async () => Promise.reject(new Error('compiler said no')))).rejects.toThrow('compiler said no');
-    expect(existsSync(join(cache, 'area', 'key', 'out'))).toBe(false);
-    expect(readdirSync(join(cache, 'area', 'key'))).toEqual([]);
+    expect(readdirSync(join(cache, 'area'))).toEqual([]);
+  });
+
+  // Each way an entry can be damaged after it was written: it is detected, named, and rebuilt.
+  const damages: Array<[string, (entry: string) => void, RegExp]> = [
+    ['a truncated file', (entry) => truncateSync(join(entry, 'venv', 'bin', 'python'), 3), /bin\/python has 3 bytes, not 6/],
+    ['a flipped byte', (entry) => writeFileSync(join(entry, 'venv', 'bin', 'python'), 'builT!'), /bin\/python does not match its checksum/],
+    ['a deleted file', (entry) => rmSync(join(entry, 'venv', 'lib', 'module.py')), /lib\/module.py is missing/],
+    ['no manifest (a half-written entry of an older version)', (entry) => rmSync(join(entry, 'manifest.json')), /manifest is missing/],
+  ];
+  it.each(damages)('detects %s and rebuilds the entry', async (_, damage, reason) => {
+    const cache = tempDir();
+    process.env.VSMTP_PLUGIN_CACHE = cache;
+    let builds = 0;
+    const build = async (work: string) => {
+      builds++;
+      mkdirSync(join(work, 'venv', 'bin'), { recursive: true });
+      mkdirSync(join(work, 'venv', 'lib'));
+      writeFileSync(join(work, 'venv', 'bin', 'python'), 'built!');
+      writeFileSync(join(work, 'venv', 'lib', 'module.py'), 'x = 1');
+      return join(work, 'venv');
+    };
+    await cachedBuild('area', 'key', 'venv', build);
+    damage(join(cache, 'area', 'key'));
+    const again = await cachedBuild('area', 'key', 'venv', build);
+    expect(again.cached).toBe(false);
+    expect(again.rebuilt).toMatch(reason);
+    expect(cacheNote(again, 'installed')).toMatch(/^installed \(the cached copy was damaged, .+: rebuilt\), cached for next time: /);
+    expect(readFileSync(join(again.path, 'bin', 'python'), 'utf8')).toBe('built!');
+    expect(existsSync(join(again.path, 'lib', 'module.py'))).toBe(true);
+    expect((await cachedBuild('area', 'key', 'venv', build)).cached).toBe(true);
+    expect(builds).toBe(2);
+    expect(readdirSync(join(cache, 'area'))).toEqual(['key']);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { callbacks } from '../lib/kinds/mailerq/callbacks.js';
-import { cli, tempDir } from './helpers.js';
+import { checkHostCache, cli, tempDir } from './helpers.js';
 
 const LONG = 10 * 60_000;
 
@@ -60,6 +60,12 @@ describe('export hygiene', () => {
     const { exitCode, report } = await verify(project);
     expect(exitCode, JSON.stringify(report.steps.filter((s: any) => !s.ok), null, 2)).toBe(0);
     expect(report.steps.find((s: any) => s.name === 'host: exports 50-templates.so').detail).toBe('exports: mq_smtp_in_mailfrom, mq_version');
+  });
+});
+
+describe('the reference-host cache', () => {
+  it('serves two cold verifies at once, and rebuilds a damaged host', { timeout: LONG }, async () => {
+    await checkHostCache([await generate('cache-one'), await generate('cache-two')], 'mailerq-host', 'mq-ref-host');
   });
 });
 

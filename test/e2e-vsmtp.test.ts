@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { profiles } from '../lib/kinds/vsmtp/profiles.js';
-import { cli, tempDir } from './helpers.js';
+import { checkHostCache, cli, tempDir } from './helpers.js';
 
 const LONG = 20 * 60_000;
 
@@ -64,6 +64,13 @@ describe.each(profiles.map((p) => [p.id, p] as const))('vsmtp plugin for %s', (i
     expect(bare.exitCode, bare.stdout).toBe(0);
     expect(bareReport.steps.find((s: any) => s.name === 'check host compatibility').detail).toContain(profile.title);
     expect(bareReport.steps.find((s: any) => s.name === 'host: run smoke script')).toMatchObject({ status: 'skipped', ok: false });
+  });
+});
+
+describe('the reference-host cache', () => {
+  it('serves two cold verifies of one profile at once, and rebuilds a damaged host', { timeout: LONG }, async () => {
+    const project = await generate('cache', '--profile', 'vsmtp-2');
+    await checkHostCache([project, project], 'vsmtp-host', 'vsmtp-ref-host');
   });
 });
 

@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
+import { expect } from 'vitest';
 
 export const root = resolve(import.meta.dirname, '..');
 export const bin = join(root, 'dist', 'lib', 'cli.js');
@@ -28,4 +29,28 @@ export function snapshot(dir: string): string[] {
   };
   walk(dir);
   return entries.sort();
+}
+
+/**
+ * Two verifies at once on an empty reference-host cache both pass and leave one whole
+ * entry; a damaged entry is then detected and rebuilt. `projects` may name one project
+ * twice when the kind's build tolerates that (cargo locks its target directory).
+ */
+export async function checkHostCache(projects: [string, string], area: string, file: string, step = 'build reference host') {
+  const env = { VSMTP_PLUGIN_CACHE: tempDir() };
+  const verify = async (project: string) => {
+    const result = await cli(['verify', project, '--json'], { env });
+    return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
+  };
+  const detail = (report: any) => report.steps.find((s: any) => s.name === step).detail as string;
+  const both = await Promise.all(projects.map(verify));
+  for (const { exitCode, report } of both) expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(0);
+  const entries = readdirSync(join(env.VSMTP_PLUGIN_CACHE, area));
+  expect(entries).toHaveLength(1);
+  const binary = join(env.VSMTP_PLUGIN_CACHE, area, entries[0]!, file);
+  truncateSync(binary, 100);
+  const again = await verify(projects[0]);
+  expect(again.exitCode, JSON.stringify(again.report.steps, null, 2)).toBe(0);
+  expect(detail(again.report)).toMatch(new RegExp(`the cached copy was damaged, ${file} has 100 bytes, not \\d+: rebuilt`));
+  expect(detail((await verify(projects[0])).report)).toBe(`cached: ${binary}`);
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 /** Where built reference hosts and shared build output live, outside any project. */
 export function cacheDir(): string {
@@ -14,29 +14,95 @@ export function hashOf(...parts: string[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
-/**
- * A file or directory built once per key and kept in the cache. `build` makes it in
- * a fresh work directory; it is renamed into place only when complete, so an entry
- * that exists is whole. When two processes build the same entry at once, the first
- * rename wins and the other uses that entry.
- */
-export async function cachedBuild(area: string, key: string, file: string, build: (work: string) => Promise<string>): Promise<{ path: string; cached: boolean }> {
-  const entry = join(cacheDir(), area, key);
-  const path = join(entry, file);
-  if (existsSync(path)) return { path, cached: true };
-  await mkdir(entry, { recursive: true });
-  const work = await mkdtemp(join(entry, 'build-'));
+const MANIFEST = 'manifest.json';
+
+type Manifest = Record<string, { size: number; sha256: string }>;
+
+// Whole-file reads: several times faster than streams over a venv's many small files.
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Every regular file under `root` (symbolic links, as a venv has, are not followed). */
+function filesUnder(root: string): string[] {
+  if (statSync(root).isFile()) return [root];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+function manifestOf(entry: string, built: string): Manifest {
+  const manifest: Manifest = {};
+  for (const file of filesUnder(built)) manifest[relative(entry, file)] = { size: statSync(file).size, sha256: sha256(file) };
+  return manifest;
+}
+
+/** What is wrong with a cache entry, or undefined when every file is as it was written. */
+function damage(entry: string): string | undefined {
+  let manifest: Manifest;
   try {
-    const built = await build(work);
+    manifest = JSON.parse(readFileSync(join(entry, MANIFEST), 'utf8')) as Manifest;
+  } catch {
+    return 'its manifest is missing or unreadable';
+  }
+  for (const [file, expected] of Object.entries(manifest)) {
+    const path = join(entry, file);
+    if (!existsSync(path)) return `${file} is missing`;
+    if (statSync(path).size !== expected.size) return `${file} has ${statSync(path).size} bytes, not ${expected.size}`;
+    if (sha256(path) !== expected.sha256) return `${file} does not match its checksum`;
+  }
+  return undefined;
+}
+
+export interface CacheHit {
+  path: string;
+  cached: boolean;
+  /** Why an existing entry was thrown away and rebuilt. */
+  rebuilt?: string;
+}
+
+/**
+ * A file or directory built once per key and kept in the cache. `build` makes it in a
+ * scratch directory, then moved with a manifest of sizes and checksums into a
+ * staging directory that is renamed into place whole: an entry either exists complete or not at all. When two
+ * processes build the same entry at once, the first rename wins and the other uses
+ * that entry. An entry changed since it was written (truncated, deleted from, or
+ * corrupted) fails its checksums, is moved aside and rebuilt.
+ */
+export async function cachedBuild(area: string, key: string, file: string, build: (work: string) => Promise<string>): Promise<CacheHit> {
+  const areaDir = join(cacheDir(), area);
+  const entry = join(areaDir, key);
+  const path = join(entry, file);
+  let rebuilt: string | undefined;
+  if (existsSync(entry)) {
+    rebuilt = damage(entry);
+    if (!rebuilt) return { path, cached: true };
+    // Renamed first so that no reader ever sees it half-deleted.
+    const stale = await mkdtemp(join(areaDir, '.stale-'));
+    await rename(entry, join(stale, key)).catch(() => undefined);
+    await rm(stale, { recursive: true, force: true });
+  }
+  await mkdir(areaDir, { recursive: true });
+  const scratch = await mkdtemp(join(areaDir, `.build-${key}-`));
+  const staged = await mkdtemp(join(areaDir, `.entry-${key}-`));
+  try {
+    await rename(await build(scratch), join(staged, file));
+    await writeFile(join(staged, MANIFEST), JSON.stringify(manifestOf(staged, join(staged, file))));
     try {
-      await rename(built, path);
+      await rename(staged, entry);
     } catch (error) {
-      // A directory cannot replace one another process has already put in place.
-      if (existsSync(path)) return { path, cached: true };
+      // Another process put a complete entry in place first.
+      if (existsSync(join(entry, MANIFEST))) return { path, cached: true };
       throw error;
     }
-    return { path, cached: false };
+    return { path, cached: false, rebuilt };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await Promise.all([scratch, staged].map((dir) => rm(dir, { recursive: true, force: true })));
   }
+}
+
+/** A step's detail for a cache lookup: where the entry is, or what was made and why. */
+export function cacheNote(hit: CacheHit, made: string): string {
+  if (hit.cached) return `cached: ${hit.path}`;
+  return `${made}${hit.rebuilt ? ` (the cached copy was damaged, ${hit.rebuilt}: rebuilt)` : ''}, cached for next time: ${hit.path}`;
 }

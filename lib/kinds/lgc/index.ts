@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { cacheDir, cachedBuild, hashOf } from '../../core/cache.js';
+import { cacheDir, cachedBuild, cacheNote, hashOf, type CacheHit } from '../../core/cache.js';
 import { ToolchainMissing } from '../../core/errors.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, which, type Tool } from '../../core/exec.js';
@@ -70,7 +70,7 @@ function witFiles(folder: string): ProjectFile[] {
  * It is used through its python only: the cache renames it into place, and a venv's
  * scripts keep the shebang of the directory they were installed in.
  */
-async function cachedVenv(area: string, key: string, packages: string[], missing: { tool: string; install: string }): Promise<{ python: string; cached: boolean }> {
+async function cachedVenv(area: string, key: string, packages: string[], missing: { tool: string; install: string }): Promise<{ python: string; hit: CacheHit }> {
   const built = await cachedBuild(area, key, 'venv', async (work) => {
     const venv = join(work, 'venv');
     const python = join(venv, 'bin', 'python');
@@ -83,11 +83,11 @@ async function cachedVenv(area: string, key: string, packages: string[], missing
     }
     return venv;
   });
-  return { python: join(built.path, 'bin', 'python'), cached: built.cached };
+  return { python: join(built.path, 'bin', 'python'), hit: built };
 }
 
 /** The reference host's python, with its pinned wasmtime. */
-async function hostPython(): Promise<{ python: string; cached: boolean }> {
+async function hostPython(): Promise<{ python: string; hit: CacheHit }> {
   const requirements = join(hostDir, 'requirements.txt');
   const version = await run('python3', ['--version'], { timeoutMs: 30_000 });
   return cachedVenv('lgc-host', hashOf(readFileSync(requirements, 'utf8'), version.stdout), ['-r', requirements], {
@@ -102,7 +102,7 @@ async function poetry(log: StepLog): Promise<string> {
   if (found) return found;
   const built = await log.run('install Poetry', async () => {
     const venv = await cachedVenv('poetry', pins.poetry, [`poetry==${pins.poetry}`], { tool: 'poetry', install: `pip install poetry==${pins.poetry}` });
-    return { value: `${venv.python} -m poetry`, detail: venv.cached ? `cached: poetry ${pins.poetry}` : `installed poetry ${pins.poetry}, cached for next time` };
+    return { value: `${venv.python} -m poetry`, detail: cacheNote(venv.hit, `installed poetry ${pins.poetry}`) };
   });
   if (!built) throw new Error('poetry could not be installed');
   return built;
@@ -144,7 +144,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
 
   const python = await log.run('reference host runtime', async () => {
     const built = await hostPython();
-    return { value: built.python, detail: built.cached ? `cached: ${built.python}` : `installed wasmtime ${pins.wasmtime}, cached for next time` };
+    return { value: built.python, detail: cacheNote(built.hit, `installed wasmtime ${pins.wasmtime}`) };
   });
   if (!python) return { artifact: wasm };
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { cachedBuild, hashOf } from '../../core/cache.js';
+import { cachedBuild, cacheNote, hashOf, type CacheHit } from '../../core/cache.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
 import { runHost } from '../../core/host-process.js';
@@ -92,7 +92,7 @@ async function buildPlugin(project: string, log: StepLog): Promise<string | unde
   return tested ? artifact : undefined;
 }
 
-async function ensureHost(): Promise<{ path: string; cached: boolean }> {
+async function ensureHost(): Promise<CacheHit> {
   const source = await readFile(join(hostSource, 'host.c'), 'utf8');
   const compiler = await run('cc', ['--version'], { timeoutMs: 30_000 });
   const key = hashOf(source, await readFile(standInHeader, 'utf8'), compiler.stdout);
@@ -160,7 +160,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
 
   const host = await log.run('build reference host', async () => {
     const built = await ensureHost();
-    return { value: built.path, detail: built.cached ? `cached: ${built.path}` : `compiled, cached for next time: ${built.path}` };
+    return { value: built.path, detail: cacheNote(built, 'compiled') };
   });
   if (!host) return { artifact };
 

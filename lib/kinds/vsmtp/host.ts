@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ejs from 'ejs';
 import { stringify } from 'smol-toml';
-import { cachedBuild, hashOf } from '../../core/cache.js';
+import { cachedBuild, hashOf, type CacheHit } from '../../core/cache.js';
 import { failureTail, run } from '../../core/exec.js';
 import { packageRoot } from '../../core/render.js';
 import type { HostProfile } from './profiles.js';
@@ -42,13 +42,8 @@ export interface HostRequest {
   timeoutMs: number;
 }
 
-export interface HostBuild {
-  binary: string;
-  cached: boolean;
-}
-
 /** The reference host binary for a profile and toolchain, built once and cached. */
-export async function ensureHost(request: HostRequest): Promise<HostBuild> {
+export async function ensureHost(request: HostRequest): Promise<CacheHit> {
   const mainRs = await readFile(join(hostSource, 'src', 'main.rs'), 'utf8');
   const manifest = ejs.render(await readFile(join(hostSource, 'Cargo.toml.ejs'), 'utf8'), {
     profile: request.profile,
@@ -56,7 +51,7 @@ export async function ensureHost(request: HostRequest): Promise<HostBuild> {
     releaseProfile: request.releaseProfile ? stringify({ profile: { release: request.releaseProfile } }) : '',
   });
   const key = `${request.profile.id}-${hashOf(manifest, mainRs, request.toolchain.rustcVerbose)}`;
-  const built = await cachedBuild('vsmtp-host', key, 'vsmtp-ref-host', async (work) => {
+  return cachedBuild('vsmtp-host', key, 'vsmtp-ref-host', async (work) => {
     await mkdir(join(work, 'src'));
     await writeFile(join(work, 'Cargo.toml'), manifest);
     await writeFile(join(work, 'src', 'main.rs'), mainRs);
@@ -75,5 +70,4 @@ export async function ensureHost(request: HostRequest): Promise<HostBuild> {
     await copyFile(join(request.targetDir, 'release', 'vsmtp-ref-host'), binary);
     return binary;
   });
-  return { binary: built.path, cached: built.cached };
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { cacheDir } from '../../core/cache.js';
+import { cacheDir, cacheNote } from '../../core/cache.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
@@ -147,7 +147,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const started = performance.now();
     const built = await ensureHost({ profile, toolchain, releaseProfile: projectFacts?.releaseProfile, lockfile, targetDir, timeoutMs: 30 * 60_000 });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    return { value: built, detail: built.cached ? `cached: ${built.binary}` : `built in ${seconds} s, cached for next time: ${built.binary}` };
+    return { value: built, detail: cacheNote(built, `built in ${seconds} s`) };
   });
   if (!host) return { artifact };
 
@@ -163,7 +163,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const args = ['--seed', hostSeed.replace(/ /g, ''), '--config-dir', config, '--import', `plugins/${stem}`, '--script-ext', profile.scriptExtension];
     if (script) args.push('--script', script);
     const expected = script ? hostSteps : hostSteps.filter((name) => !name.includes('script'));
-    const { failure } = await runHost(host.binary, args, log, { timeoutMs: timeout * 1000, expected });
+    const { failure } = await runHost(host.path, args, log, { timeoutMs: timeout * 1000, expected });
     let cause: string | undefined = differences.length ? differences.join('; ') : undefined;
     const failedStep = log.steps.find((step) => step.status === 'failed' && step.name.startsWith('host: '));
     if (failure?.kind === 'timeout') cause ??= 'the plugin does not return: a function loops or blocks';
