@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
+import { UsageError } from '../lib/core/errors.js';
+import { checkAnswer, type Question } from '../lib/core/question.js';
+import { count } from './reliability.js';
 
 export const root = resolve(import.meta.dirname, '..');
 export const bin = join(root, 'dist', 'lib', 'cli.js');
@@ -53,4 +56,16 @@ export async function checkHostCache(projects: [string, string], area: string, f
   expect(again.exitCode, JSON.stringify(again.report.steps, null, 2)).toBe(0);
   expect(detail(again.report)).toMatch(new RegExp(`the cached copy was damaged, ${file} has 100 bytes, not \\d+: rebuilt`));
   expect(detail((await verify(projects[0])).report)).toBe(`cached: ${binary}`);
+}
+
+/** The message a question refuses `value` with (a UsageError), counted as a bad input refused. */
+export function refusal(question: Question, value: unknown): string {
+  try {
+    checkAnswer(question, value);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    count('answers (table-driven)', { refused: 1 });
+    return (error as Error).message;
+  }
+  throw new Error(`${question.name}=${JSON.stringify(value)} was accepted`);
 }

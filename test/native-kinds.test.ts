@@ -5,23 +5,13 @@ import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import helpers, { result } from 'yeoman-test';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../lib/core/errors.js';
 import { renderProject } from '../lib/core/generate.js';
 import { checkAnswer, type Question } from '../lib/core/question.js';
 import { lgc } from '../lib/kinds/lgc/index.js';
 import { mailerq } from '../lib/kinds/mailerq/index.js';
 import { vpl } from '../lib/kinds/vpl/index.js';
-import { root } from './helpers.js';
+import { refusal, root } from './helpers.js';
 
-const refusal = (question: Question, value: unknown) => {
-  try {
-    checkAnswer(question, value);
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return (error as Error).message;
-  }
-  throw new Error(`${question.name}=${JSON.stringify(value)} was accepted`);
-};
 const q = (kind: { questions: Question[] }, name: string) => kind.questions.find((question) => question.name === name)!;
 const file = (files: { path: string; contents: string }[], path: string) => files.find((f) => f.path === path)?.contents;
 

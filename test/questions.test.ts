@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../lib/core/errors.js';
 import { checkAnswer, resolveAnswers } from '../lib/core/question.js';
 import { vsmtp } from '../lib/kinds/vsmtp/index.js';
+import { refusal as refusalOf } from './helpers.js';
 
 const question = (name: string) => vsmtp.questions.find((q) => q.name === name)!;
-const refusal = (name: string, value: unknown) => {
-  try {
-    checkAnswer(question(name), value);
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return (error as Error).message;
-  }
-  throw new Error(`${name}=${JSON.stringify(value)} was accepted`);
-};
+const refusal = (name: string, value: unknown) => refusalOf(question(name), value);
 
 const KEBAB = 'must be lowercase kebab-case: a letter first, then letters, digits and single dashes (e.g. "mysql", "rate-limit")';
 const SEED = 'must be four unsigned 64-bit integers (0 to 18446744073709551615) separated by commas, e.g. 1,2,3,4';
@@ -58,6 +50,29 @@ describe('vsmtp answers', () => {
     expect(refusal('description', '  ')).toBe('--description: must not be empty (got "  ")');
     expect(refusal('author', '')).toBe('--author: must not be empty (got "")');
   });
+
+  const ONE_LINE = (code: string) => `must be one line without control characters (it has U+${code})`;
+  it.each([
+    ['two\nlines', ONE_LINE('000A')],
+    ['cr\r\nlf', ONE_LINE('000D')],
+    ['nul\0', ONE_LINE('0000')],
+    ['esc\x1b[31m', ONE_LINE('001B')],
+    ['del\x7f', ONE_LINE('007F')],
+    ['next line\x85', ONE_LINE('0085')],
+    ['line\u2028separator', ONE_LINE('2028')],
+    ['lone \ud800', 'must be valid Unicode text (it has an unpaired surrogate)'],
+  ])('refuses the free text %j in description and author', (value, rule) => {
+    expect(refusal('description', value)).toBe(`--description: ${rule} (got ${JSON.stringify(value)})`);
+    expect(refusal('author', value)).toBe(`--author: ${rule} (got ${JSON.stringify(value)})`);
+  });
+
+  it.each(['tab\there', '"quotes" \'and\' \\', '<% ejs %> */ """ # ${{ x }}', '-leading dash', '\u202eright-to-left\u200f', 'ｆｕｌｌ𝄞', 'x'.repeat(5000)])(
+    'accepts the free text %j unchanged',
+    (value) => {
+      expect(checkAnswer(question('description'), value)).toBe(value);
+      expect(checkAnswer(question('author'), value)).toBe(value);
+    },
+  );
 
   it('refuses unknown choices, naming the allowed ones', () => {
     expect(refusal('profile', 'vsmtp-9')).toBe('--profile: must be one of vsmtp-2, vsmtp-3, current (got "vsmtp-9")');

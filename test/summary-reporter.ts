@@ -1,15 +1,44 @@
 import type { Reporter, TestModule } from 'vitest/node';
+import type { Counts } from './reliability.js';
 
-/** Ends the run with the plain "N passed, N failed, N skipped" line CI reads. */
+type Totals = Record<string, Partial<Counts>>;
+
+function add(into: Totals, from: Totals): void {
+  for (const [area, counts] of Object.entries(from)) {
+    const totals = (into[area] ??= {});
+    for (const [key, value] of Object.entries(counts) as Array<[keyof Counts, number]>) totals[key] = (totals[key] ?? 0) + value;
+  }
+}
+
+function reliabilityTable(totals: Totals): string[] {
+  const areas = Object.keys(totals).sort();
+  if (!areas.length) return [];
+  const sum = (key: keyof Counts) => areas.reduce((n, area) => n + (totals[area]![key] ?? 0), 0);
+  const columns: Array<[keyof Counts, string]> = [['generated', 'cases'], ['refused', 'refused'], ['built', 'built+verified'], ['injected', 'faults'], ['handled', 'handled']];
+  const width = Math.max(...areas.map((a) => a.length), 5);
+  const row = (label: string, value: (key: keyof Counts) => number) => `  ${label.padEnd(width)}${columns.map(([key, title]) => String(value(key) || '-').padStart(title.length + 2)).join('')}`;
+  return [
+    '',
+    'Reliability (this run):',
+    `  ${''.padEnd(width)}${columns.map(([, title]) => `  ${title}`).join('')}`,
+    ...areas.map((area) => row(area, (key) => totals[area]![key] ?? 0)),
+    row('total', sum),
+    `  ${sum('generated')} cases generated, ${sum('refused')} bad inputs refused, ${sum('built')} generated projects built and verified; ${sum('injected')} faults injected, ${sum('handled')} handled cleanly`,
+  ];
+}
+
+/** Ends the run with the reliability counts and the plain "N passed, N failed, N skipped" line CI reads. */
 export default class SummaryLine implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
+    const totals: Totals = {};
     for (const module of modules) {
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         counts[state === 'passed' ? 'passed' : state === 'failed' ? 'failed' : 'skipped']++;
+        add(totals, test.meta().reliability ?? {});
       }
     }
-    console.log(`\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+    console.log([...reliabilityTable(totals), `\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`].join('\n'));
   }
 }

@@ -113,6 +113,14 @@ export const rules = {
   nonEmpty: (value: string) => (value.trim() === '' ? 'must not be empty' : undefined),
   /** Unpaired surrogates cannot be written as UTF-8: the text would not arrive unchanged. */
   unicode: (value: string) => (value.isWellFormed() ? undefined : 'must be valid Unicode text (it has an unpaired surrogate)'),
+  /**
+   * Manifests take these as one line: Poetry and PEP 621 refuse a line break in a
+   * description, and cargo cannot hand a NUL to rustc (it passes them as variables).
+   */
+  oneLine: (value: string) => {
+    const found = /[\0-\x08\n-\x1f\x7f-\x9f\u2028\u2029]/.exec(value);
+    return found ? `must be one line without control characters (it has U+${found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})` : undefined;
+  },
   kebab: (value: string) =>
     /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(value)
       ? undefined

@@ -20,7 +20,7 @@ export function versionQuestion(usedIn: string): Question {
 }
 
 export function descriptionQuestion(fallback: string, usedIn: string): Question {
-  return { name: 'description', message: 'Description', help: `one-line description (${usedIn})`, type: 'string', default: fallback, validate: rules.all(rules.nonEmpty, rules.unicode) };
+  return { name: 'description', message: 'Description', help: `one-line description (${usedIn})`, type: 'string', default: fallback, validate: rules.all(rules.nonEmpty, rules.unicode, rules.oneLine) };
 }
 
 /** The author, from git when it knows one; `project` names the default holder otherwise. */
@@ -31,7 +31,7 @@ export function authorQuestion(usedIn: string, project: (name: string) => string
     help: `author, e.g. "Jane Doe <jane@example.com>" (${usedIn})`,
     type: 'string',
     default: ({ gitUser, answers }) => gitUser ?? `The ${project(String(answers.name))} authors`,
-    validate: rules.all(rules.nonEmpty, rules.unicode),
+    validate: rules.all(rules.nonEmpty, rules.unicode, rules.oneLine),
   };
 }
 
