@@ -97,7 +97,8 @@ function exitFor(report: VerifyReport): number {
 }
 
 function summary(report: VerifyReport): string {
-  if (report.ok) return `verified: ${report.artifact}`;
+  const skipped = report.steps.filter((step) => step.status === 'skipped').length;
+  if (report.ok) return `verified: ${report.artifact}${skipped ? ` (${skipped} check${skipped > 1 ? 's' : ''} skipped, listed above)` : ''}`;
   if (report.status === 'skipped') return `skipped, not verified: ${report.cause}`;
   return `verification FAILED${report.cause ? `\nlikely cause: ${report.cause}` : ''}`;
 }
@@ -163,13 +164,13 @@ function commandList({ options }: Parsed): number {
 
 function commandDoctor({ options }: Parsed): number {
   rejectUnknown(options, ['json']);
-  const report = kinds.map((kind) => ({ kind: kind.id, tools: kind.tools.map((tool) => probe(tool)) }));
+  const report = kinds.map((kind) => ({ kind: kind.id, tools: [...kind.tools, ...(kind.installs ?? [])].map((tool) => probe(tool)) }));
   const missing = report.some((entry) => entry.tools.some((tool) => !tool.found));
   const text = report.map((entry) => [
     `${entry.kind}:`,
-    ...entry.tools.map((t) => (t.found ? `  found    ${t.command}: ${t.version}` : `  MISSING  ${t.command} (${t.why}): ${t.install}`)),
+    ...entry.tools.map((t) => (t.found ? `  found    ${t.label ?? t.command}: ${t.version}` : `  MISSING  ${t.label ?? t.command} (${t.why}): ${t.install}`)),
   ].join('\n')).join('\n');
-  print(options.json === true, { ok: !missing, kinds: report.map((e) => ({ kind: e.kind, tools: e.tools.map(({ command, found, version, path, why, install }) => ({ command, found, version, path, why, install })) })) }, text);
+  print(options.json === true, { ok: !missing, kinds: report.map((e) => ({ kind: e.kind, tools: e.tools.map(({ command, label, found, version, path, why, install }) => ({ command, label, found, version, path, why, install })) })) }, text);
   return missing ? EXIT.skipped : EXIT.ok;
 }
 

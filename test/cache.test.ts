@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cachedBuild, cacheNote } from '../lib/core/cache.js';
 import { tempDir } from './helpers.js';
+import { count } from './reliability.js';
 
 describe('cachedBuild', () => {
   const saved = process.env.VSMTP_PLUGIN_CACHE;
@@ -71,6 +72,7 @@ describe('cachedBuild', () => {
       return join(work, 'venv');
     };
     await cachedBuild('area', 'key', 'venv', build);
+    count('cache: damaged entries', { injected: 1 });
     damage(join(cache, 'area', 'key'));
     const again = await cachedBuild('area', 'key', 'venv', build);
     expect(again.cached).toBe(false);
@@ -81,5 +83,6 @@ describe('cachedBuild', () => {
     expect((await cachedBuild('area', 'key', 'venv', build)).cached).toBe(true);
     expect(builds).toBe(2);
     expect(readdirSync(join(cache, 'area'))).toEqual(['key']);
+    count('cache: damaged entries', { handled: 1 });
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { bin, cli, snapshot, tempDir } from './helpers.js';
+import { count } from './reliability.js';
 
 describe('vsmtp-plugin CLI (no TTY)', () => {
   it('lists kinds and their questions as JSON', async () => {
@@ -24,6 +25,7 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
   });
 
   it('doctor and verify report a missing toolchain as skipped with exit 3', async () => {
+    count('missing toolchains', { injected: 1 });
     const dir = tempDir();
     expect((await cli(['new', 'vsmtp', join(dir, 'p'), '--name', 'p', '--yes'])).exitCode).toBe(0);
     // A PATH with no cargo: node is called by its absolute path.
@@ -37,6 +39,25 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
     const report = JSON.parse(verify.stdout);
     expect(report).toMatchObject({ ok: false, status: 'skipped', steps: [{ name: 'toolchain', status: 'skipped', ok: false }] });
     expect(report.cause).toMatch(/cargo not found .*install it: install Rust with rustup/);
+    count('missing toolchains', { handled: 1 });
+  });
+
+  it('componentize-py failing to install: verify and doctor name it with exit 3', { timeout: 5 * 60_000 }, async () => {
+    count('missing toolchains', { injected: 1 });
+    const project = join(tempDir(), 'offline');
+    expect((await cli(['new', 'lgc', project, '--name', 'offline', '--yes', '--author', 'A'])).exitCode).toBe(0);
+    // pip with no index to install from, as on a machine cut off from PyPI.
+    const env = { PIP_NO_INDEX: '1', PIP_FIND_LINKS: '' };
+    const verify = await cli(['verify', project, '--json'], { env });
+    expect(verify.exitCode, verify.stdout).toBe(3);
+    const report = JSON.parse(verify.stdout);
+    expect(report).toMatchObject({ ok: false, status: 'skipped' });
+    expect(report.cause).toMatch(/^componentize-py not found \(the pinned tools did not install: `make venv` failed \(exit 2\):[\s\S]*install it: cd .*offline && make venv$/);
+    const doctor = await cli(['doctor', '--json'], { env });
+    expect(doctor.exitCode).toBe(3);
+    const lgc = JSON.parse(doctor.stdout).kinds.find((k: any) => k.kind === 'lgc');
+    expect(lgc.tools.find((t: any) => t.label?.startsWith('componentize-py'))).toMatchObject({ found: false, install: expect.stringContaining('PIP_INDEX_URL') });
+    count('missing toolchains', { handled: 1 });
   });
 
   it.each([

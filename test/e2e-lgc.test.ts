@@ -1,15 +1,16 @@
 // LogCraft lgc plugins: Python compiled by componentize-py into a component, built
 // with each package tool for both plugin APIs and run in the reference host
 // (wasmtime with lgc's limits); then components that must be refused by name.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers.js';
+import { count, fault } from './reliability.js';
 
 const LONG = 20 * 60_000;
 
-async function verify(project: string) {
-  const result = await cli(['verify', project, '--json']);
+async function verify(project: string, ...options: string[]) {
+  const result = await cli(['verify', project, '--json', ...options]);
   return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
 }
 
@@ -38,6 +39,17 @@ describe.each([
     const again = await verify(project);
     expect(again.exitCode).toBe(0);
     expect(again.report.steps.find((s: any) => s.name === 'host: compile').detail).toMatch(/cached/);
+
+    // The bare component verifies too: the calls that need sample settings are
+    // skipped without them, and run with them.
+    const wasm = join(project, `${name}.wasm`);
+    const bare = await verify(wasm, '--api', api);
+    expect(bare.exitCode, JSON.stringify(bare.report.steps, null, 2)).toBe(0);
+    expect(bare.report.steps.find((s: any) => s.name === 'host: ping()')).toMatchObject({ status: 'skipped', detail: 'no sample settings: pass --config FILE --detection FILE' });
+    const samples = join(project, 'samples');
+    const full = await verify(wasm, '--api', api, '--config', join(samples, 'config.json'), '--detection', join(samples, 'detection.json'));
+    expect(full.exitCode).toBe(0);
+    expect(full.report.steps.find((s: any) => s.name === 'host: ping()')).toMatchObject({ status: 'passed', ok: true });
   });
 });
 
@@ -69,9 +81,31 @@ describe('verify refuses a component that breaks lgc\'s rules', () => {
     })();
     restore();
     edit(file, from, to);
-    const { exitCode, report } = await verify(project);
+    await fault('plugin faults: lgc', async () => {
+      const { exitCode, report } = await verify(project);
+      expect(exitCode).toBe(1);
+      expect(report.ok).toBe(false);
+      expect(report.cause).toMatch(message);
+    });
+  });
+});
+
+describe('verify refuses a .wasm that is no lgc plugin, naming the problem', () => {
+  it.each([
+    ['not WebAssembly at all', Buffer.from('#!/bin/sh\necho plugin\n'), /not a component: the file is not WebAssembly \(no \\0asm magic\)/],
+    ['a core module, not a component', Buffer.from('0061736d01000000', 'hex'), /not a component: the file is a core WebAssembly module, not a component/],
+    ['a component of another world (it exports nothing)', Buffer.from('0061736d0d000100', 'hex'), /wrong world: the component does not export interface logcraft:lgc\/plugin@[\d.]+ .*it exports \[\]/],
+    ['a truncated component', Buffer.from('0061736d0d0001000700', 'hex'), /compile/],
+  ] as const)('%s', { timeout: LONG }, async (_, bytes, message) => {
+    const dir = tempDir();
+    const wasm = join(dir, 'plugin.wasm');
+    writeFileSync(wasm, bytes);
+    const { exitCode, report } = await verify(wasm);
     expect(exitCode).toBe(1);
-    expect(report.ok).toBe(false);
+    expect(report).toMatchObject({ ok: false, status: 'failed' });
     expect(report.cause).toMatch(message);
+    // Nothing is written beside the file.
+    expect(readdirSync(dir)).toEqual(['plugin.wasm']);
+    count('hostile .wasm', { refused: 1 });
   });
 });

@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { callbacks } from '../lib/kinds/mailerq/callbacks.js';
 import { checkHostCache, cli, tempDir } from './helpers.js';
+import { count } from './reliability.js';
 
 const LONG = 10 * 60_000;
 
@@ -95,22 +96,27 @@ describe('verify refuses a plugin that breaks MailerQ\'s rules', () => {
   };
 
   it('mq_version returning another value', { timeout: LONG }, async () => {
+    count('plugin faults: mailerq', { injected: 1 });
     const project = await generate('wrong-version');
     edit(project, 'plugin.c', 'return MQ_API_VERSION;', 'return MQ_API_VERSION + 6;');
     const { exitCode, report } = await verify(project);
     expect(exitCode).toBe(1);
     expect(report.cause).toMatch(/mq_version\(\) returned 7, this MailerQ expects 1/);
+    count('plugin faults: mailerq', { handled: 1 });
   });
 
   it('a callback that takes control and never hands it back', { timeout: LONG }, async () => {
+    count('plugin faults: mailerq', { injected: 1 });
     const project = await generate('holds-control', '--callbacks', 'mq_smtp_in_mailfrom');
     edit(project, 'plugin.c', /return false;(?![\s\S]*return false;)/, 'return true;');
     const { exitCode, report } = await verify(project);
     expect(exitCode).toBe(1);
     expect(report.cause).toMatch(/mq_smtp_in_mailfrom returned true but never called MQ_continue, MQ_complete or MQ_retry/);
+    count('plugin faults: mailerq', { handled: 1 });
   });
 
   it('a callback that never returns: killed at the time limit, named', { timeout: LONG }, async () => {
+    count('plugin faults: mailerq', { injected: 1 });
     const project = await generate('hangs', '--callbacks', 'mq_smtp_in_connect');
     edit(project, 'plugin.c', /return false;(?![\s\S]*return false;)/, 'for (;;) {\n    }');
     const { exitCode, report } = await verify(project, '--timeout', '3');
@@ -118,9 +124,11 @@ describe('verify refuses a plugin that breaks MailerQ\'s rules', () => {
     expect(report.steps.at(-1)).toMatchObject({ name: 'host: smtp in: connect', status: 'failed' });
     expect(report.steps.at(-1).detail).toMatch(/^timed out after 3 s/);
     expect(report.cause).toMatch(/never returns .* "smtp in: connect"/);
+    count('plugin faults: mailerq', { handled: 1 });
   });
 
   it('a plugin crashing in mq_initialize', { timeout: LONG }, async () => {
+    count('plugin faults: mailerq', { injected: 1 });
     const project = await generate('crashes', '--callbacks', 'mq_initialize');
     edit(project, 'plugin.c', '    MQ_log(MQ_INFO, "crashes: loaded");', '    raise(SIGSEGV);');
     edit(project, 'plugin.c', '#include <mailerq.h>', '#include <mailerq.h>\n#include <signal.h>');
@@ -130,5 +138,6 @@ describe('verify refuses a plugin that breaks MailerQ\'s rules', () => {
     expect(report.steps.at(-1).detail).toMatch(/^crashed with SIGSEGV/);
     expect(report.cause).toMatch(/crashed with SIGSEGV/);
     expect(report.cause).toMatch(/mq_initialize/);
+    count('plugin faults: mailerq', { handled: 1 });
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers.js';
 import { zip, type ZipEntry } from './zip.js';
+import { count, fault } from './reliability.js';
 
 const LONG = 10 * 60_000;
 
@@ -80,10 +81,19 @@ describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
     ['an objfile absent from the archive', () => pack('absent', [{ name: 'metadata.toml', data: metadata({ ...good, objfile: 'missing.so' }) }, { name: 'plugin.so', data: object(0) }]), 'find object', /missing\.so/],
     ['a ../ entry', () => pack('dotdot', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(0) }, { name: '../escaped.txt', data: 'x' }]), 'check entries', /\.\./],
     ['a link entry', () => pack('link', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: '/etc/passwd', mode: 0o120777 }]), 'check entries', /link/i],
+    ['a zip bomb (64 MiB of zeros in 64 KiB)', () => pack('bomb', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(0) }, { name: 'zeros', data: Buffer.alloc(64 << 20), deflate: true }]), 'check entries', /zip bomb: entry 'zeros' expands \d+ bytes to 67108864/],
+    ['an entry hiding its real size (a bomb behind a lying header)', () => pack('liar', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(0) }, { name: 'zeros', data: Buffer.alloc(4 << 20), deflate: true, declaredSize: 1000 }]), 'extract', /zip bomb: entry 'zeros' decompresses to more than its declared 1000 bytes/],
+    ['an absolute path entry', () => pack('absolute', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(0) }, { name: '/tmp/planted.txt', data: 'x' }]), 'check entries', /entry '\/tmp\/planted.txt' has an absolute path/],
+    ['duplicate entries', () => pack('duplicate', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(0) }, { name: 'plugin.so', data: object(3) }]), 'check entries', /duplicate entry 'plugin.so'/],
+    ['a truncated archive', () => { const path = pack('truncated', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(0) }]); writeFileSync(path, readFileSync(path).subarray(0, 4000)); return path; }, 'open archive', /not a ZIP archive \(truncated or corrupt\)/],
+    ['a metadata.toml that is not UTF-8', () => pack('latin1', [{ name: 'metadata.toml', data: Buffer.from('[metadata]\nname = "caf\xe9"\nversion = "1.0.0"\nobjfile = "plugin.so"\n', 'latin1') }, { name: 'plugin.so', data: object(0) }]), 'read metadata', /metadata.toml is not UTF-8/],
     ['an entry point returning non-zero', () => pack('nonzero', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(3) }]), 'entry point', /returned 3/],
     ['an entry point flooding its output', () => pack('floods', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(-2) }]), 'entry point', /wrote more than 16 MB of output/],
     ['an entry point calling exit(0)', () => pack('exits', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(-1) }]), 'entry point', /exited with 0 before reporting "entry point"/],
   ] as const)('%s', async (_, build, step, message) => {
+    // A misbehaving entry point is a fault injected; anything earlier, a hostile file.
+    const isFault = step === 'entry point';
+    if (isFault) count('plugin faults: vpl', { injected: 1 });
     const before = readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-verify-')).sort();
     const { exitCode, report } = await verify(build());
     expect(exitCode).toBe(1);
@@ -93,15 +103,19 @@ describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
     expect(failed.detail).toMatch(message);
     expect(report.cause).toMatch(message);
     expect(existsSync(join(dir, 'escaped.txt'))).toBe(false);
+    expect(existsSync('/tmp/planted.txt')).toBe(false);
     // The private extraction directory (inside verify's scratch folder) is gone.
     expect(readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-verify-')).sort()).toEqual(before);
+    count(isFault ? 'plugin faults: vpl' : 'hostile .vpl', isFault ? { handled: 1 } : { refused: 1 });
   });
 
   it('an entry point that forks: nothing it started outlives verify', { timeout: LONG }, async () => {
     const path = pack('forks', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(-3) }]);
-    const { exitCode } = await verify(path);
-    expect(exitCode).toBe(0);
-    const survivors = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('sleep 987654'));
-    expect(survivors).toEqual([]);
+    await fault('plugin faults: vpl', async () => {
+      const { exitCode } = await verify(path);
+      expect(exitCode).toBe(0);
+      const survivors = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('sleep 987654'));
+      expect(survivors).toEqual([]);
+    });
   });
 });

@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { profiles } from '../lib/kinds/vsmtp/profiles.js';
 import { checkHostCache, cli, tempDir } from './helpers.js';
+import { count } from './reliability.js';
 
 const LONG = 20 * 60_000;
 
@@ -76,6 +77,7 @@ describe('the reference-host cache', () => {
 
 describe('verify refuses a plugin that cannot work in its host', () => {
   it('a plugin with another hashing seed', { timeout: LONG }, async () => {
+    count('plugin faults: vsmtp', { injected: 1 });
     const project = await generate('seed', '--seed', '5,6,7,8');
     const { exitCode, report } = await verify(project, '--seed', '1,2,3,4');
     expect(exitCode).toBe(1);
@@ -83,25 +85,31 @@ describe('verify refuses a plugin that cannot work in its host', () => {
     expect(report.cause).toMatch(/hashing seed: the plugin sets \[5, 6, 7, 8\], the host uses \[1, 2, 3, 4\]/);
     // Loaded anyway, the symptom is the one vSMTP shows.
     expect(report.steps.find((s: any) => s.name === 'host: run smoke script').detail).toMatch(/Function not found/);
+    count('plugin faults: vsmtp', { handled: 1 });
   });
 
   it('a plugin built with another rhai version', { timeout: LONG }, async () => {
+    count('plugin faults: vsmtp', { injected: 1 });
     const project = await generate('version', '--profile', 'vsmtp-2');
     const { exitCode, report } = await verify(project, '--profile', 'vsmtp-3');
     expect(exitCode).toBe(1);
     expect(report.cause).toMatch(/rhai version: the plugin is built with rhai 1\.13\.0, the vSMTP 3\.0 \(rc\) host uses rhai 1\.16\.3/);
+    count('plugin faults: vsmtp', { handled: 1 });
   });
 
   it('a plugin whose rhai features differ from the host', { timeout: LONG }, async () => {
+    count('plugin faults: vsmtp', { injected: 1 });
     const project = await generate('features', '--profile', 'vsmtp-2');
     const manifest = join(project, 'Cargo.toml');
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"no_closure", ', ''));
     const { exitCode, report } = await verify(project);
     expect(exitCode).toBe(1);
     expect(report.cause).toMatch(/rhai features: the plugin's differ from the host's \(missing no_closure\)/);
+    count('plugin faults: vsmtp', { handled: 1 });
   });
 
   it('a plugin that hangs: killed at the time limit and reported', { timeout: LONG }, async () => {
+    count('plugin faults: vsmtp', { injected: 1 });
     const project = await generate('hang', '--profile', 'vsmtp-2');
     const lib = join(project, 'src', 'lib.rs');
     writeFileSync(lib, readFileSync(lib, 'utf8').replace('a.checked_add(b)', '(loop { std::hint::spin_loop() } as Option<rhai::INT>)'));
@@ -112,9 +120,11 @@ describe('verify refuses a plugin that cannot work in its host', () => {
     expect(report.steps.at(-1).detail).toMatch(/^timed out after 3 s/);
     expect(report.cause).toMatch(/does not return/);
     expect(Date.now() - started).toBeLessThan(5 * 60_000);
+    count('plugin faults: vsmtp', { handled: 1 });
   });
 
   it('a plugin that crashes: the signal and the step are reported', { timeout: LONG }, async () => {
+    count('plugin faults: vsmtp', { injected: 1 });
     const project = await generate('crash', '--profile', 'vsmtp-2');
     const lib = join(project, 'src', 'lib.rs');
     writeFileSync(lib, readFileSync(lib, 'utf8').replace('    // The seed can be set once', '    std::process::abort();\n    // The seed can be set once'));
@@ -123,5 +133,6 @@ describe('verify refuses a plugin that cannot work in its host', () => {
     expect(report.steps.at(-1)).toMatchObject({ name: 'host: load plugin', status: 'failed' });
     expect(report.steps.at(-1).detail).toMatch(/^crashed with SIGABRT/);
     expect(report.cause).toMatch(/^the host crashed with SIGABRT in "load plugin"/);
+    count('plugin faults: vsmtp', { handled: 1 });
   });
 });

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { expect } from 'vitest';
 import { UsageError } from '../lib/core/errors.js';
 import { checkAnswer, type Question } from '../lib/core/question.js';
-import { count } from './reliability.js';
+import { count, fault } from './reliability.js';
 
 export const root = resolve(import.meta.dirname, '..');
 export const bin = join(root, 'dist', 'lib', 'cli.js');
@@ -46,16 +46,19 @@ export async function checkHostCache(projects: [string, string], area: string, f
     return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
   };
   const detail = (report: any) => report.steps.find((s: any) => s.name === step).detail as string;
-  const both = await Promise.all(projects.map(verify));
-  for (const { exitCode, report } of both) expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(0);
-  const entries = readdirSync(join(env.VSMTP_PLUGIN_CACHE, area));
-  expect(entries).toHaveLength(1);
-  const binary = join(env.VSMTP_PLUGIN_CACHE, area, entries[0]!, file);
-  truncateSync(binary, 100);
-  const again = await verify(projects[0]);
-  expect(again.exitCode, JSON.stringify(again.report.steps, null, 2)).toBe(0);
-  expect(detail(again.report)).toMatch(new RegExp(`the cached copy was damaged, ${file} has 100 bytes, not \\d+: rebuilt`));
-  expect(detail((await verify(projects[0])).report)).toBe(`cached: ${binary}`);
+  await fault('cache: two cold verifies at once', async () => {
+    const both = await Promise.all(projects.map(verify));
+    for (const { exitCode, report } of both) expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(0);
+    expect(readdirSync(join(env.VSMTP_PLUGIN_CACHE, area))).toHaveLength(1);
+  });
+  await fault('cache: damaged entries', async () => {
+    const binary = join(env.VSMTP_PLUGIN_CACHE, area, readdirSync(join(env.VSMTP_PLUGIN_CACHE, area))[0]!, file);
+    truncateSync(binary, 100);
+    const again = await verify(projects[0]);
+    expect(again.exitCode, JSON.stringify(again.report.steps, null, 2)).toBe(0);
+    expect(detail(again.report)).toMatch(new RegExp(`the cached copy was damaged, ${file} has 100 bytes, not \\d+: rebuilt`));
+    expect(detail((await verify(projects[0])).report)).toBe(`cached: ${binary}`);
+  });
 }
 
 /** The message a question refuses `value` with (a UsageError), counted as a bad input refused. */

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { bin, cli, tempDir } from './helpers.js';
+import { count } from './reliability.js';
 
 /** mulberry32: small, seedable, good enough to spread delays. */
 function random(seed: number): () => number {
@@ -37,6 +38,7 @@ describe('SIGINT during generation', () => {
       const child = execa(process.execPath, [bin, 'new', kind, dest, '--name', 'p', '--yes', '--author', 'A'], { reject: false, stdin: 'ignore' });
       await sleep(Math.floor(next() * 300));
       child.kill('SIGINT');
+      count('interrupts', { injected: 1 });
       const result = await child;
       expect(readdirSync(parent).filter((name) => name.includes('.partial-')), `run ${run}, seed ${seed}`).toEqual([]);
       if (existsSync(dest)) {
@@ -45,6 +47,7 @@ describe('SIGINT during generation', () => {
       } else {
         outcomes.untouched++;
       }
+      count('interrupts', { handled: 1 });
     }
     console.log(`interrupt test (${kind}): ${outcomes.untouched} untouched, ${outcomes.complete} complete`);
   });

@@ -435,6 +435,20 @@ def test_good_api1_plugin_passes_every_step(host, inputs):
     assert run.step("ping()")["detail"] == "ok: true"
 
 
+def test_without_samples_the_calls_needing_them_are_skipped(tools, built, inputs, cache):
+    run = run_host(tools, built["good-one"], "--api", "1", "--cache-dir", cache)
+    assert [s["name"] for s in run.steps] == STEP_NAMES, run.stdout
+    assert run.failed() == [] and run.code == 0, run.stdout
+    sampled = [s["name"] for s in run.steps if s.get("status") == "skipped"]
+    assert sampled == ["validate()", "validate(broken)", "read()", "create()", "update()", "delete()", "ping()"]
+    assert run.step("load()")["ok"] and run.step("settings()")["ok"]
+
+
+def test_config_without_detection_is_a_usage_error(tools, built, inputs, cache):
+    run = run_host(tools, built["good-one"], "--api", "1", "--config", inputs["config"], "--cache-dir", cache)
+    assert run.code == 2 and "--config and --detection go together" in run.stderr
+
+
 def test_good_api01_plugin_passes_and_skips_validate(host):
     run = host("good-zero", api="0.1")
     assert [s["name"] for s in run.steps] == STEP_NAMES, run.stdout

@@ -98,6 +98,8 @@ export function failureTail(result: RunResult, lines = 20): string {
 export interface Tool {
   /** Executable looked up on PATH. */
   command: string;
+  /** What `doctor` calls it, when that is not the command (a package pip installs). */
+  label?: string;
   /** Arguments that print its version; a tool that answers them non-zero counts as missing. */
   versionArgs: string[];
   why: string;

@@ -23,6 +23,11 @@ export interface Kind {
   verifyOptions: Question[];
   /** Tools its build and verify need, for `doctor` and for exit 3 when missing. */
   tools: Tool[];
+  /**
+   * What the generated project installs itself (e.g. pinned Python packages): `doctor`
+   * checks they can be installed; verify reports exit 3 when they cannot.
+   */
+  installs?: Tool[];
   /** Template variables for templates/<id>/, from validated answers. */
   context(answers: Answers): TemplateContext;
   /** Folders under templates/ to render, when not just templates/<id>/ (e.g. one per language). */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { cacheDir, cachedBuild, cacheNote, hashOf, type CacheHit } from '../../core/cache.js';
-import { ToolchainMissing } from '../../core/errors.js';
+import { ToolchainMissing, UsageError } from '../../core/errors.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, which, type Tool } from '../../core/exec.js';
 import { runHost } from '../../core/host-process.js';
@@ -33,8 +33,27 @@ const tools: Tool[] = [
   tool.make('runs the project build'),
 ];
 
-// Above lgc's own 60 s execution deadline, which the host enforces inside.
-const verifyOptions: Question[] = [timeoutOption(120)];
+// Installed per project by `make venv`; doctor asks pip's index for it (a network call,
+// so verify does not: it reports exit 3 when the install itself fails).
+const installs: Tool[] = [
+  {
+    command: 'python3',
+    label: `componentize-py ${pins.componentizePy} (pip)`,
+    versionArgs: ['-m', 'pip', 'index', 'versions', 'componentize-py', '--disable-pip-version-check'],
+    why: 'compiles the Python plugin to a component; each project installs it into .venv',
+    install: `make sure pip reaches a package index holding componentize-py (PIP_INDEX_URL), then \`make venv\` in the project`,
+  },
+];
+
+// The contract of a bare .wasm (a project's is in its answers); the time limit is
+// above lgc's own 60 s execution deadline, which the host enforces inside.
+const apiQuestion = questions.find((question) => question.name === 'api')!;
+const verifyOptions: Question[] = [
+  { ...apiQuestion, help: `${apiQuestion.help} [default: the project's, or 1]`, default: undefined },
+  { name: 'config', message: 'Sample settings', help: "service settings (JSON file) the host calls the plugin with (default: the project's samples/config.json)", type: 'string' },
+  { name: 'detection', message: 'Sample detection', help: "detection rule (JSON file) for validate and the CRUD calls (default: the project's samples/detection.json)", type: 'string' },
+  timeoutOption(120),
+];
 
 function context(answers: Answers) {
   const name = String(answers.name);
@@ -148,9 +167,14 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   });
   if (!python) return { artifact: wasm };
 
+  const args = [join(hostDir, 'lgc_host.py'), wasm, '--api', String(options.api ?? answers.api ?? '1'), '--cache-dir', join(cacheDir(), 'lgc-compiled')];
+  // A bare component without sample files runs only the calls that need none.
   const samples = project ? join(project, 'samples') : undefined;
-  const args = [join(hostDir, 'lgc_host.py'), wasm, '--api', String(answers.api ?? '1'), '--cache-dir', join(cacheDir(), 'lgc-compiled')];
-  if (samples) args.push('--config', join(samples, 'config.json'), '--detection', join(samples, 'detection.json'), '--broken-detection', join(samples, 'broken-detection.json'));
+  const config = options.config ? resolve(String(options.config)) : samples && join(samples, 'config.json');
+  const detection = options.detection ? resolve(String(options.detection)) : samples && join(samples, 'detection.json');
+  if (Boolean(config) !== Boolean(detection)) throw new UsageError('verify: --config and --detection go together for a bare .wasm');
+  if (config && detection) args.push('--config', config, '--detection', detection);
+  if (samples) args.push('--broken-detection', join(samples, 'broken-detection.json'));
   await runHost(python, args, log, { timeoutMs: Number(options.timeout) * 1000, expected: [] });
   return { artifact: wasm };
 }
@@ -162,6 +186,7 @@ export const lgc: Kind = {
   questions,
   verifyOptions,
   tools,
+  installs,
   context,
   // The bundled contract, unless the user brings the WIT of their own lgc checkout.
   templateFolders: (answers) => ['lgc/common', `lgc/api-${String(answers.api)}`, ...(answers.wit ? [] : [`lgc/wit-${String(answers.api)}`])],
