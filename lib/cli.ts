@@ -4,24 +4,27 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { EXIT, UsageError } from './core/errors.js';
-import { probe } from './core/exec.js';
+import { echoOutput, probe } from './core/exec.js';
 import { recordFile, renderProject } from './core/generate.js';
 import { writeProject } from './core/persist.js';
 import { resolveAnswers, type AnswerValue, type Question } from './core/question.js';
-import { formatStep, type Step, type VerifyReport } from './core/report.js';
+import { terminalProgress } from './core/progress.js';
+import type { Progress, VerifyReport } from './core/report.js';
 import { locate, verify, verifyOptions } from './core/verify.js';
 import { kindById, kinds } from './kinds/index.js';
 import { packageRoot } from './core/render.js';
 
-const FLAGS = ['yes', 'verify', 'dry-run', 'force', 'json', 'help'];
+const FLAGS = ['yes', 'verify', 'dry-run', 'force', 'json', 'verbose', 'help'];
 
 const USAGE = `Usage:
-  vsmtp-plugin new <kind> <directory> [--<question> <value>]... [--yes] [--verify] [--dry-run] [--force] [--json]
-  vsmtp-plugin verify [path] [--profile <id>] [--seed <seed>] [--script <file>] [--timeout <s>] [--json]
+  vsmtp-plugin new <kind> <directory> [--<question> <value>]... [--yes] [--verify] [--dry-run] [--force] [--json] [--verbose]
+  vsmtp-plugin verify [path] [--<verify option> <value>]... [--json] [--verbose]
   vsmtp-plugin list [--json]
   vsmtp-plugin doctor [--json]
 
 Kinds: ${kinds.map((kind) => kind.id).join(', ')}. \`vsmtp-plugin list\` shows every question.
+Steps show as they run (a spinner on a terminal; NO_COLOR turns colours off); --verbose
+also streams the tools' own output to stderr.
 Exit codes: 0 success, 1 build or verify failed, 2 bad input, 3 toolchain missing (skipped).`;
 
 class Cancelled extends Error {}
@@ -103,8 +106,15 @@ function summary(report: VerifyReport): string {
   return `verification FAILED${report.cause ? `\nlikely cause: ${report.cause}` : ''}`;
 }
 
-/** Steps are shown as they finish, unless the output is one JSON object. */
-const showSteps = (json: boolean) => (json ? undefined : (step: Step) => console.log(formatStep(step)));
+/**
+ * Steps are shown as they run, unless the output is one JSON object; with --verbose
+ * the tools' own output streams to stderr.
+ */
+function showSteps(options: Parsed['options']): Progress | undefined {
+  const verbose = options.verbose === true;
+  echoOutput(verbose ? process.stderr : undefined);
+  return options.json === true ? undefined : terminalProgress(verbose);
+}
 
 async function commandNew({ positionals, options }: Parsed): Promise<number> {
   const [kindId, directory] = positionals;
@@ -130,16 +140,16 @@ async function commandNew({ positionals, options }: Parsed): Promise<number> {
     if (json) print(true, { kind: kind.id, directory, answers, files: files.map((f) => f.path) }, '');
     return EXIT.ok;
   }
-  const report = await verify(kind, { project: resolve(directory), answers }, verifyOptions(kind, {}), showSteps(json));
+  const report = await verify(kind, { project: resolve(directory), answers }, verifyOptions(kind, {}), showSteps(options));
   print(json, { kind: kind.id, directory, answers, files: files.map((f) => f.path), verify: report }, summary(report));
   return exitFor(report);
 }
 
 async function commandVerify({ positionals, options }: Parsed): Promise<number> {
   const { kind, target } = locate(positionals[0] ?? '.');
-  rejectUnknown(options, [...kind.verifyOptions.map((q) => q.name), 'json']);
+  rejectUnknown(options, [...kind.verifyOptions.map((q) => q.name), 'json', 'verbose']);
   const json = options.json === true;
-  const report = await verify(kind, target, verifyOptions(kind, questionValues(options, kind.verifyOptions)), showSteps(json));
+  const report = await verify(kind, target, verifyOptions(kind, questionValues(options, kind.verifyOptions)), showSteps(options));
   print(json, report, summary(report));
   return exitFor(report);
 }

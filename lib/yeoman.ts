@@ -5,7 +5,7 @@ import Generator, { type BaseOptions } from 'yeoman-generator';
 import { EXIT } from './core/errors.js';
 import { projectRecord, renderProject } from './core/generate.js';
 import { resolveAnswers, type AnswerValue, type Answers, type Question } from './core/question.js';
-import { formatStep } from './core/report.js';
+import { lineProgress } from './core/progress.js';
 import { packageRoot } from './core/render.js';
 import { verify, verifyOptions } from './core/verify.js';
 import { kindById, kinds } from './kinds/index.js';
@@ -74,7 +74,7 @@ export function kindGenerator(kindId: string) {
 
     async end() {
       if (!this.options.verify) return;
-      const report = await verify(kind, { project: this.destinationRoot(), answers: this.answers }, verifyOptions(kind, {}), (step) => this.log(formatStep(step)));
+      const report = await verify(kind, { project: this.destinationRoot(), answers: this.answers }, verifyOptions(kind, {}), lineProgress({ tty: false, color: false, write: (text) => this.log(text.replace(/\n$/, '')) }));
       if (report.ok) {
         this.log(`verified: ${report.artifact}`);
       } else if (report.status === 'skipped') {

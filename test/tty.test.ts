@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,4 +87,23 @@ describe('prompts in a pseudo-terminal', () => {
     const answers = JSON.parse(readFileSync(join(work, 'tty-plugin', '.yo-rc.json'), 'utf8'))['generator-vsmtp-plugin'].answers;
     expect(answers).toMatchObject({ name: 'tty-plugin', license: 'MIT', profile: 'vsmtp-2', seed: '9, 9, 9, 9' });
   });
+
+  it('verify shows a live spinner with elapsed time while a step runs, then its result', { timeout: 5 * 60_000 }, async () => {
+    const project = join(tempDir(), 'slow');
+    execFileSync(process.execPath, [bin, 'new', 'mailerq', project, '--name', 'slow', '--yes', '--author', 'A', '--callbacks', 'mq_smtp_in_connect']);
+    // A callback that never returns keeps the host running until --timeout.
+    const source = join(project, 'src', 'plugin.c');
+    writeFileSync(source, readFileSync(source, 'utf8').replace(/return false;(?![\s\S]*return false;)/, 'for (;;) {\n    }'));
+    session = 'spin';
+    tmux('new-session', '-d', '-s', 'spin', '-x', '160', '-y', '40', `${process.execPath} ${bin} verify ${project} --timeout 6; echo "verify exited $?"; sleep 60`);
+    const running = await waitFor('host: running (', 120_000);
+    expect(running).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] host: running \(\d+\.\d s\)/);
+    const later = await waitFor('host: running (3.', 10_000);
+    expect(later).toMatch(/host: running \(3\.\d s\)/);
+    const final = await waitFor('verify exited');
+    expect(final).toContain('verify exited 1');
+    expect(final).toMatch(/FAIL host: smtp in: connect \(\d+\.\d s\): timed out after 6 s/);
+    expect(final).not.toContain('host: running');
+  });
+
 });

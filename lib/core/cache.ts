@@ -67,9 +67,10 @@ export interface CacheHit {
  * staging directory that is renamed into place whole: an entry either exists complete or not at all. When two
  * processes build the same entry at once, the first rename wins and the other uses
  * that entry. An entry changed since it was written (truncated, deleted from, or
- * corrupted) fails its checksums, is moved aside and rebuilt.
+ * corrupted) fails its checksums, is moved aside and rebuilt. `onBuild` is told
+ * before a build starts, so a front end can say that long first-time work is going on.
  */
-export async function cachedBuild(area: string, key: string, file: string, build: (work: string) => Promise<string>): Promise<CacheHit> {
+export async function cachedBuild(area: string, key: string, file: string, build: (work: string) => Promise<string>, onBuild: () => void = () => undefined): Promise<CacheHit> {
   const areaDir = join(cacheDir(), area);
   const entry = join(areaDir, key);
   const path = join(entry, file);
@@ -82,6 +83,7 @@ export async function cachedBuild(area: string, key: string, file: string, build
     await rename(entry, join(stale, key)).catch(() => undefined);
     await rm(stale, { recursive: true, force: true });
   }
+  onBuild();
   await mkdir(areaDir, { recursive: true });
   const scratch = await mkdtemp(join(areaDir, `.build-${key}-`));
   const staged = await mkdtemp(join(areaDir, `.entry-${key}-`));

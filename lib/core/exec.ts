@@ -21,6 +21,13 @@ export interface RunOptions {
   timeoutMs: number;
 }
 
+let echo: NodeJS.WritableStream | undefined;
+
+/** `--verbose`: every child's output is also copied to `stream` as it arrives. */
+export function echoOutput(stream: NodeJS.WritableStream | undefined): void {
+  echo = stream;
+}
+
 /** Output a child may write; past it the child is killed (a plugin flooding its output). */
 export const outputLimit = 16 * 1024 * 1024;
 
@@ -54,6 +61,7 @@ export async function run(file: string, args: string[], options: RunOptions): Pr
   let written = 0;
   let flooded = false;
   const count = (chunk: Buffer) => {
+    echo?.write(chunk);
     written += chunk.length;
     if (written > outputLimit && !flooded) {
       flooded = true;

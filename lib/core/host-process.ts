@@ -15,8 +15,9 @@ export interface HostOutcome {
  * own, named after the step it was in (the first of `expected` it never reported).
  */
 export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; env?: Record<string, string>; prefix?: string }): Promise<HostOutcome> {
-  const result = await run(binary, args, { timeoutMs: options.timeoutMs, env: options.env && { ...process.env, ...options.env } });
   const label = options.prefix ?? 'host';
+  log.begin(`${label}: running`);
+  const result = await run(binary, args, { timeoutMs: options.timeoutMs, env: options.env && { ...process.env, ...options.env } });
   const seen: string[] = [];
   let reportedFailure = false;
   for (const line of result.stdout.split('\n')) {

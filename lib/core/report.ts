@@ -21,25 +21,41 @@ export interface VerifyReport {
   cause?: string;
 }
 
-/** Collects steps as they finish, and tells a listener so a front end can show progress. */
+/** What a front end is told while verify works: a step began, what it is doing, how it ended. */
+export interface Progress {
+  begin(name: string): void;
+  note(text: string): void;
+  end(step: Step): void;
+}
+
+const silent: Progress = { begin: () => undefined, note: () => undefined, end: () => undefined };
+
+/** Collects steps as they finish, telling a front end when each begins and ends. */
 export class StepLog {
   readonly steps: Step[] = [];
-  constructor(private readonly onStep: (step: Step) => void = () => undefined) {}
+  constructor(private readonly progress: Progress = silent) {}
 
   add(step: Step): Step {
     this.steps.push(step);
-    this.onStep(step);
+    this.progress.end(step);
     return step;
+  }
+
+  /** A step whose result comes later, from elsewhere (a host reporting its own steps). */
+  begin(name: string): void {
+    this.progress.begin(name);
   }
 
   /**
    * Times `work`; a thrown error becomes a failed step whose detail is the message.
    * A missing toolchain is not a failure of the step: it goes up, to be reported as skipped.
+   * `work` may say what it is doing meanwhile (long first-time work, above all).
    */
-  async run<T>(name: string, work: () => Promise<{ value: T; detail: string }>): Promise<T | undefined> {
+  async run<T>(name: string, work: (note: (text: string) => void) => Promise<{ value: T; detail: string }>): Promise<T | undefined> {
     const started = performance.now();
+    this.progress.begin(name);
     try {
-      const { value, detail } = await work();
+      const { value, detail } = await work((text) => this.progress.note(text));
       this.add({ name, ok: true, status: 'passed', ms: performance.now() - started, detail });
       return value;
     } catch (error) {

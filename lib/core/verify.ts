@@ -5,7 +5,7 @@ import { ToolchainMissing, UsageError } from './errors.js';
 import { readProjectRecord } from './generate.js';
 import type { Kind, VerifyTarget } from './kind.js';
 import { checkAnswer, type Answers } from './question.js';
-import { StepLog, type Step, type VerifyReport } from './report.js';
+import { StepLog, type Progress, type VerifyReport } from './report.js';
 
 /** Finds the kind of a project directory (recorded answers first) or of an artifact. */
 export function locate(path: string): { kind: Kind; target: VerifyTarget } {
@@ -45,8 +45,8 @@ function firstFailure(log: StepLog): string | undefined {
 }
 
 /** Builds and verifies; a missing toolchain yields a skipped report, never a passed one. */
-export async function verify(kind: Kind, target: VerifyTarget, options: Answers, onStep?: (step: Step) => void): Promise<VerifyReport> {
-  const log = new StepLog(onStep);
+export async function verify(kind: Kind, target: VerifyTarget, options: Answers, progress?: Progress): Promise<VerifyReport> {
+  const log = new StepLog(progress);
   try {
     const { artifact, cause } = await kind.verify(target, options, log);
     const failed = log.failed || artifact === null;

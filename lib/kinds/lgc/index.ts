@@ -89,7 +89,7 @@ function witFiles(folder: string): ProjectFile[] {
  * It is used through its python only: the cache renames it into place, and a venv's
  * scripts keep the shebang of the directory they were installed in.
  */
-async function cachedVenv(area: string, key: string, packages: string[], missing: { tool: string; install: string }): Promise<{ python: string; hit: CacheHit }> {
+async function cachedVenv(area: string, key: string, packages: string[], missing: { tool: string; install: string }, note: (text: string) => void): Promise<{ python: string; hit: CacheHit }> {
   const built = await cachedBuild(area, key, 'venv', async (work) => {
     const venv = join(work, 'venv');
     const python = join(venv, 'bin', 'python');
@@ -101,26 +101,26 @@ async function cachedVenv(area: string, key: string, packages: string[], missing
       if (step.exitCode !== 0) throw new ToolchainMissing(missing.tool, missing.install, `it could not be installed: ${failureTail(step, 5)}`);
     }
     return venv;
-  });
+  }, () => note(`first time: installing ${missing.tool} into a virtual environment, cached for next time`));
   return { python: join(built.path, 'bin', 'python'), hit: built };
 }
 
 /** The reference host's python, with its pinned wasmtime. */
-async function hostPython(): Promise<{ python: string; hit: CacheHit }> {
+async function hostPython(note: (text: string) => void): Promise<{ python: string; hit: CacheHit }> {
   const requirements = join(hostDir, 'requirements.txt');
   const version = await run('python3', ['--version'], { timeoutMs: 30_000 });
   return cachedVenv('lgc-host', hashOf(readFileSync(requirements, 'utf8'), version.stdout), ['-r', requirements], {
     tool: 'wasmtime (Python package)',
     install: `pip install -r ${requirements}`,
-  });
+  }, note);
 }
 
 /** Poetry when the project uses it: the one on PATH, else a pinned one in the cache. */
 async function poetry(log: StepLog): Promise<string> {
   const found = which('poetry');
   if (found) return found;
-  const built = await log.run('install Poetry', async () => {
-    const venv = await cachedVenv('poetry', pins.poetry, [`poetry==${pins.poetry}`], { tool: 'poetry', install: `pip install poetry==${pins.poetry}` });
+  const built = await log.run('install Poetry', async (note) => {
+    const venv = await cachedVenv('poetry', pins.poetry, [`poetry==${pins.poetry}`], { tool: `poetry ${pins.poetry}`, install: `pip install poetry==${pins.poetry}` }, note);
     return { value: `${venv.python} -m poetry`, detail: cacheNote(venv.hit, `installed poetry ${pins.poetry}`) };
   });
   if (!built) throw new Error('poetry could not be installed');
@@ -132,13 +132,15 @@ async function buildComponent(project: string, answers: Answers, log: StepLog): 
   if (answers['package-tool'] === 'poetry') env.POETRY = await poetry(log);
   const make = (target: string) => run('make', [target, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)], { cwd: project, timeoutMs: 20 * 60_000 });
   const fresh = !existsSync(join(project, '.venv'));
-  const installed = await log.run('install pinned tools', async () => {
+  const installed = await log.run('install pinned tools', async (note) => {
+    if (fresh) note(`first time for this project: creating .venv with componentize-py ${pins.componentizePy}, reused next time`);
     const venv = await make('venv');
     if (venv.exitCode !== 0) throw new ToolchainMissing('componentize-py', `cd ${project} && make venv`, `the pinned tools did not install: ${failureTail(venv, 8)}`);
     return { value: true, detail: fresh ? `created .venv with componentize-py ${pins.componentizePy} (reused next time)` : 'reused .venv' };
   });
   if (!installed) return undefined;
-  const wasm = await log.run('build component', async () => {
+  const wasm = await log.run('build component', async (note) => {
+    note('componentize-py is compiling the plugin and a Python interpreter into one component');
     const build = await make('build');
     if (build.exitCode !== 0) throw new Error(failureTail(build));
     const built = readdirSync(project).filter((file) => file.endsWith('.wasm'));
@@ -161,8 +163,8 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   const wasm = project ? await buildComponent(project, answers, log) : target.artifact;
   if (!wasm) return { artifact: null };
 
-  const python = await log.run('reference host runtime', async () => {
-    const built = await hostPython();
+  const python = await log.run('reference host runtime', async (note) => {
+    const built = await hostPython(note);
     return { value: built.python, detail: cacheNote(built.hit, `installed wasmtime ${pins.wasmtime}`) };
   });
   if (!python) return { artifact: wasm };

@@ -92,7 +92,7 @@ async function buildPlugin(project: string, log: StepLog): Promise<string | unde
   return tested ? artifact : undefined;
 }
 
-async function ensureHost(): Promise<CacheHit> {
+async function ensureHost(note: (text: string) => void): Promise<CacheHit> {
   const source = await readFile(join(hostSource, 'host.c'), 'utf8');
   const compiler = await run('cc', ['--version'], { timeoutMs: 30_000 });
   const key = hashOf(source, await readFile(standInHeader, 'utf8'), compiler.stdout);
@@ -101,7 +101,7 @@ async function ensureHost(): Promise<CacheHit> {
     const compile = await run('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-rdynamic', '-I', hostSource, '-o', output, join(hostSource, 'host.c'), '-ldl'], { timeoutMs: 5 * 60_000 });
     if (compile.exitCode !== 0) throw new Error(`the reference host did not compile\n${failureTail(compile)}`);
     return output;
-  });
+  }, () => note('first time: compiling the reference host, cached for next time'));
 }
 
 const recipients = ['rcpt1@example.org', 'rcpt2@example.org'];
@@ -158,8 +158,8 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   const artifact = target.project ? await buildPlugin(target.project, log) : target.artifact;
   if (!artifact) return { artifact: null };
 
-  const host = await log.run('build reference host', async () => {
-    const built = await ensureHost();
+  const host = await log.run('build reference host', async (note) => {
+    const built = await ensureHost(note);
     return { value: built.path, detail: cacheNote(built, 'compiled') };
   });
   if (!host) return { artifact };

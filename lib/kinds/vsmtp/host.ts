@@ -40,6 +40,8 @@ export interface HostRequest {
   /** Cargo target directory to build in (the plugin's, so rhai is not compiled twice). */
   targetDir: string;
   timeoutMs: number;
+  /** Told when the host is not cached and is about to be built. */
+  onBuild?: () => void;
 }
 
 /** The reference host binary for a profile and toolchain, built once and cached. */
@@ -69,5 +71,5 @@ export async function ensureHost(request: HostRequest): Promise<CacheHit> {
     const binary = join(work, 'vsmtp-ref-host');
     await copyFile(join(request.targetDir, 'release', 'vsmtp-ref-host'), binary);
     return binary;
-  });
+  }, request.onBuild);
 }

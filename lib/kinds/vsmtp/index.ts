@@ -143,9 +143,10 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   // Built in the plugin's own target directory so cargo reuses its compiled rhai.
   const targetDir = project ? resolve(dirname(artifact), '..') : join(cacheDir(), 'cargo-target');
   const lockfile = project && existsSync(join(project, 'Cargo.lock')) ? await readFile(join(project, 'Cargo.lock'), 'utf8') : undefined;
-  const host = await log.run('build reference host', async () => {
+  const host = await log.run('build reference host', async (note) => {
     const started = performance.now();
-    const built = await ensureHost({ profile, toolchain, releaseProfile: projectFacts?.releaseProfile, lockfile, targetDir, timeoutMs: 30 * 60_000 });
+    const onBuild = () => note(`first time for ${profile.title} and this toolchain: building the reference host (reusing the plugin's compiled rhai), cached for next time`);
+    const built = await ensureHost({ profile, toolchain, releaseProfile: projectFacts?.releaseProfile, lockfile, targetDir, timeoutMs: 30 * 60_000, onBuild });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     return { value: built, detail: cacheNote(built, `built in ${seconds} s`) };
   });
