@@ -1,6 +1,6 @@
 // Counts of what the suite throws at the generator and the verifier, carried on each
 // test's meta to test/summary-reporter.ts, which prints the totals at the end.
-import { getCurrentTest } from 'vitest/suite';
+import { TestRunner } from 'vitest';
 
 export interface Counts {
   /** Property cases generated. */
@@ -23,7 +23,7 @@ declare module 'vitest' {
 
 /** Adds to the counts of `area` on the running test. */
 export function count(area: string, counts: Partial<Counts>): void {
-  const test = getCurrentTest();
+  const test = TestRunner.getCurrentTest();
   if (!test) throw new Error('count() outside a test');
   const areas = (test.meta.reliability ??= {});
   const totals = (areas[area] ??= {});
