@@ -4,15 +4,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from './helpers.js';
+import { cli, tempDir, verify } from './helpers.js';
 import { count, fault } from './reliability.js';
 
 const LONG = 20 * 60_000;
-
-async function verify(project: string, ...options: string[]) {
-  const result = await cli(['verify', project, '--json', ...options]);
-  return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
-}
 
 describe.each([
   ['1', 'pip'],

@@ -5,16 +5,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from './helpers.js';
+import { cli, tempDir, verify } from './helpers.js';
 import { zip, type ZipEntry } from './zip.js';
 import { count, fault } from './reliability.js';
 
 const LONG = 10 * 60_000;
-
-async function verify(path: string, ...options: string[]) {
-  const result = await cli(['verify', path, '--json', ...options]);
-  return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
-}
 
 describe.each([
   ['C with the defaults', ['--language', 'c']],

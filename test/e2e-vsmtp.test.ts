@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { profiles } from '../lib/kinds/vsmtp/profiles.js';
-import { checkHostCache, cli, tempDir } from './helpers.js';
+import { checkHostCache, cli, tempDir, verify } from './helpers.js';
 import { count } from './reliability.js';
 
 const LONG = 20 * 60_000;
@@ -16,11 +16,6 @@ async function generate(name: string, ...options: string[]): Promise<string> {
   const created = await cli(['new', 'vsmtp', project, '--yes', '--author', 'E2E', ...options]);
   expect(created.exitCode, created.stderr).toBe(0);
   return project;
-}
-
-async function verify(project: string, ...options: string[]) {
-  const result = await cli(['verify', project, '--json', ...options]);
-  return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
 }
 
 async function cargo(project: string, ...args: string[]) {

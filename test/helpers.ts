@@ -34,6 +34,16 @@ export function snapshot(dir: string): string[] {
   return entries.sort();
 }
 
+/** `vsmtp-plugin verify --json` through the real bin, with extra environment: its exit code and parsed report. */
+export function verifier(env?: Record<string, string>) {
+  return async (path: string, ...options: string[]) => {
+    const result = await cli(['verify', path, '--json', ...options], { env });
+    return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
+  };
+}
+
+export const verify = verifier();
+
 /**
  * Two verifies at once on an empty reference-host cache both pass and leave one whole
  * entry; a damaged entry is then detected and rebuilt. `projects` may name one project
@@ -41,13 +51,10 @@ export function snapshot(dir: string): string[] {
  */
 export async function checkHostCache(projects: [string, string], area: string, file: string, step = 'build reference host') {
   const env = { VSMTP_PLUGIN_CACHE: tempDir() };
-  const verify = async (project: string) => {
-    const result = await cli(['verify', project, '--json'], { env });
-    return { exitCode: result.exitCode, report: JSON.parse(result.stdout) };
-  };
+  const verify = verifier(env);
   const detail = (report: any) => report.steps.find((s: any) => s.name === step).detail as string;
   await fault('cache: two cold verifies at once', async () => {
-    const both = await Promise.all(projects.map(verify));
+    const both = await Promise.all(projects.map((project) => verify(project)));
     for (const { exitCode, report } of both) expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(0);
     expect(readdirSync(join(env.VSMTP_PLUGIN_CACHE, area))).toHaveLength(1);
   });

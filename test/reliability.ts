@@ -1,6 +1,7 @@
 // Counts of what the suite throws at the generator and the verifier, carried on each
 // test's meta to test/summary-reporter.ts, which prints the totals at the end.
 import { TestRunner } from 'vitest';
+import { addCounts } from './summary-reporter.js';
 
 export interface Counts {
   /** Property cases generated. */
@@ -25,9 +26,7 @@ declare module 'vitest' {
 export function count(area: string, counts: Partial<Counts>): void {
   const test = TestRunner.getCurrentTest();
   if (!test) throw new Error('count() outside a test');
-  const areas = (test.meta.reliability ??= {});
-  const totals = (areas[area] ??= {});
-  for (const [key, value] of Object.entries(counts) as Array<[keyof Counts, number]>) totals[key] = (totals[key] ?? 0) + value;
+  addCounts((test.meta.reliability ??= {}), { [area]: counts });
 }
 
 /**

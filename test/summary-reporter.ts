@@ -1,9 +1,10 @@
 import type { Reporter, TestModule } from 'vitest/node';
 import type { Counts } from './reliability.js';
 
-type Totals = Record<string, Partial<Counts>>;
+export type Totals = Record<string, Partial<Counts>>;
 
-function add(into: Totals, from: Totals): void {
+/** Adds counts area by area; the tests use it on their meta, the reporter on the totals. */
+export function addCounts(into: Totals, from: Totals): void {
   for (const [area, counts] of Object.entries(from)) {
     const totals = (into[area] ??= {});
     for (const [key, value] of Object.entries(counts) as Array<[keyof Counts, number]>) totals[key] = (totals[key] ?? 0) + value;
@@ -36,7 +37,7 @@ export default class SummaryLine implements Reporter {
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         counts[state === 'passed' ? 'passed' : state === 'failed' ? 'failed' : 'skipped']++;
-        add(totals, test.meta().reliability ?? {});
+        addCounts(totals, test.meta().reliability ?? {});
       }
     }
     console.log([...reliabilityTable(totals), `\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`].join('\n'));
