@@ -48,7 +48,8 @@ function damage(entry: string): string | undefined {
   for (const [file, expected] of Object.entries(manifest)) {
     const path = join(entry, file);
     if (!existsSync(path)) return `${file} is missing`;
-    if (statSync(path).size !== expected.size) return `${file} has ${statSync(path).size} bytes, not ${expected.size}`;
+    const { size } = statSync(path);
+    if (size !== expected.size) return `${file} has ${size} bytes, not ${expected.size}`;
     if (sha256(path) !== expected.sha256) return `${file} does not match its checksum`;
   }
   return undefined;
@@ -63,12 +64,12 @@ export interface CacheHit {
 
 /**
  * A file or directory built once per key and kept in the cache. `build` makes it in a
- * scratch directory, then moved with a manifest of sizes and checksums into a
- * staging directory that is renamed into place whole: an entry either exists complete or not at all. When two
- * processes build the same entry at once, the first rename wins and the other uses
- * that entry. An entry changed since it was written (truncated, deleted from, or
- * corrupted) fails its checksums, is moved aside and rebuilt. `onBuild` is told
- * before a build starts, so a front end can say that long first-time work is going on.
+ * scratch directory; it moves, with a manifest of sizes and checksums, into a staging
+ * directory renamed into place whole: an entry exists complete or not at all. When
+ * two processes build the same entry at once, the first rename wins and the other
+ * uses that entry. An entry changed since it was written (truncated, deleted from, or
+ * corrupted) fails its checksums, is moved aside and rebuilt. `onBuild` is told before
+ * a build starts, so a front end can say that long first-time work is going on.
  */
 export async function cachedBuild(area: string, key: string, file: string, build: (work: string) => Promise<string>, onBuild: () => void = () => undefined): Promise<CacheHit> {
   const areaDir = join(cacheDir(), area);

@@ -160,6 +160,12 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   requireTools(target.project ? tools : tools.slice(0, 1));
   const project = target.project;
   const answers = target.answers ?? {};
+  // Sample files: given, else the project's; a bare component without them runs only
+  // the calls that need none. Checked before any build starts.
+  const samples = project ? join(project, 'samples') : undefined;
+  const config = options.config ? resolve(String(options.config)) : samples && join(samples, 'config.json');
+  const detection = options.detection ? resolve(String(options.detection)) : samples && join(samples, 'detection.json');
+  if (Boolean(config) !== Boolean(detection)) throw new UsageError('verify: --config and --detection go together for a bare .wasm');
   const wasm = project ? await buildComponent(project, answers, log) : target.artifact;
   if (!wasm) return { artifact: null };
 
@@ -170,11 +176,6 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   if (!python) return { artifact: wasm };
 
   const args = [join(hostDir, 'lgc_host.py'), wasm, '--api', String(options.api ?? answers.api ?? '1'), '--cache-dir', join(cacheDir(), 'lgc-compiled')];
-  // A bare component without sample files runs only the calls that need none.
-  const samples = project ? join(project, 'samples') : undefined;
-  const config = options.config ? resolve(String(options.config)) : samples && join(samples, 'config.json');
-  const detection = options.detection ? resolve(String(options.detection)) : samples && join(samples, 'detection.json');
-  if (Boolean(config) !== Boolean(detection)) throw new UsageError('verify: --config and --detection go together for a bare .wasm');
   if (config && detection) args.push('--config', config, '--detection', detection);
   if (samples) args.push('--broken-detection', join(samples, 'broken-detection.json'));
   await runHost(python, args, log, { timeoutMs: Number(options.timeout) * 1000, expected: [] });
