@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { recordFile, renderProject } from '../lib/core/generate.js';
 import { outputPath } from '../lib/core/render.js';
 import { vsmtp } from '../lib/kinds/vsmtp/index.js';
-import { profiles } from '../lib/kinds/vsmtp/profiles.js';
+import type { ClosureCrate } from '../lib/kinds/vsmtp/closure.js';
+import { closureFile, profiles } from '../lib/kinds/vsmtp/profiles.js';
 import { root } from './helpers.js';
 
 const base = { name: 'geo-ip', description: 'Geo IP lookups', author: 'Jane Doe <jane@example.com>', license: 'MIT', profile: 'vsmtp-2', seed: '1, 2, 3, 4' };
@@ -33,20 +34,52 @@ describe('vsmtp rendering', () => {
     expect(cargo.lib['crate-type']).toEqual(['cdylib']);
     expect(cargo.dependencies.rhai).toEqual({ version: `=${profile.rhai}`, 'default-features': profile.rhaiDefaultFeatures, features: profile.rhaiFeatures });
     expect(file(files, 'src/lib.rs')).toContain(`rhai::config::hashing::${profile.seedFunction}(Some(HASHING_SEED))`);
-    expect(file(files, `services/geo-ip.${profile.scriptExtension}`)).toContain('import "plugins/vsmtp-plugin-geo-ip" as geo_ip;');
+    expect(file(files, `services/geo-ip.${profile.scriptExtension}`)).toContain(`import "${profile.pluginImport('vsmtp-plugin-geo-ip')}" as geo_ip;`);
     expect(file(files, 'Makefile')).toContain(`VSMTP_VERSION ?= ${profile.vsmtpVersion}`);
+    expect(parse(file(files, 'rust-toolchain.toml')!)).toMatchObject({ toolchain: { channel: profile.officialRustc } });
+  });
+
+  it.each(profiles.map((p) => p.id))('pins the host\'s whole rhai closure for the %s profile', async (id) => {
+    const profile = profiles.find((p) => p.id === id)!;
+    const files = await renderProject(vsmtp, { ...base, profile: id });
+    const cargo = parse(file(files, 'Cargo.toml')!) as any;
+    const lock = parse(file(files, 'Cargo.lock')!) as any;
+    const host = JSON.parse(closureFile(profile, 'rhai.json')) as ClosureCrate[];
+    // Every crate of the host's closure is locked at the host's version, the plugin itself by its name.
+    const locked = new Set(lock.package.map((p: any) => `${p.name} ${p.version}`));
+    for (const crate of host) expect(locked.has(`${crate.name} ${crate.version}`), `${crate.name} ${crate.version}`).toBe(true);
+    expect(lock.package.find((p: any) => p.name === 'vsmtp-plugin-geo-ip')).toMatchObject({ version: '0.1.0' });
+    expect(lock.package.find((p: any) => p.name === 'vsmtp-plugin-hello')).toBeUndefined();
+    // The alignment entries pin what they enable to exactly the locked version.
+    for (const dep of [...profile.align.normal.map((d) => [cargo.dependencies, d] as const), ...profile.align.build.map((d) => [cargo['build-dependencies'], d] as const)]) {
+      const [table, align] = dep;
+      expect(table[align.key].version ?? table[align.key]).toBe(`=${align.version}`);
+      expect(locked.has(`${align.package ?? align.key} ${align.version}`), align.key).toBe(true);
+    }
+  });
+
+  it('writes vSMTP 3 rules in vSMTP 3 syntax, importing the service beside them', async () => {
+    const files = await renderProject(vsmtp, { ...base, profile: 'vsmtp-3' });
+    const rule = file(files, 'examples/filter.rhai')!;
+    expect(rule).toContain('import "geo-ip" as geo_ip;');
+    expect(rule).toMatch(/fn on_mail_from\(ctx\) \{\n    ctx\.run\(\[\n        rule "[^"]+" \|ctx\| \{/);
+    expect(rule).toContain('status::next()');
+    expect(rule).not.toContain('state::next');
   });
 
   it('writes the project tree a user expects', async () => {
     const files = await renderProject(vsmtp, base);
     expect(files.map((f) => f.path)).toEqual([
+      '.cargo/config.toml',
       '.github/workflows/ci.yml',
       '.gitignore',
+      'Cargo.lock',
       'Cargo.toml',
       'examples/filter.vsl',
       'LICENSE',
       'Makefile',
       'README.md',
+      'rust-toolchain.toml',
       'services/geo-ip.vsl',
       'src/lib.rs',
       'tests/smoke.rhai',

@@ -3,7 +3,8 @@
 //! Order as in vSMTP: set the hashing seed, create the engine, install the module
 //! resolvers rooted at the config directory (scripts such as `services/*.vsl`, then
 //! plugins through `DylibModuleResolver`), run the script. The plugin is reached
-//! through `<config-dir>/plugins/`. Each step is printed as one JSON line on stdout
+//! through `<config-dir>/plugins/`; an absolute import under `/etc/vsmtp/` (how vSMTP 3
+//! scripts import plugins) is mapped onto the config directory. Each step is printed as one JSON line on stdout
 //! so the caller can still report the steps before a crash.
 
 use rhai::module_resolvers::{FileModuleResolver, ModuleResolversCollection};
@@ -11,6 +12,34 @@ use rhai::ModuleResolver;
 use rhai_dylib::module_resolvers::libloading::DylibModuleResolver;
 use std::process::ExitCode;
 use std::time::Instant;
+
+/// vSMTP's configuration directory, which vSMTP 3 scripts import plugins from by absolute path.
+const ETC_VSMTP: &str = "/etc/vsmtp/";
+
+/// Resolves imports as `inner` does, with `/etc/vsmtp/` mapped onto the config directory.
+struct EtcVsmtp<R> {
+    config_dir: std::path::PathBuf,
+    inner: R,
+}
+
+impl<R: ModuleResolver> ModuleResolver for EtcVsmtp<R> {
+    fn resolve(
+        &self,
+        engine: &rhai::Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: rhai::Position,
+    ) -> Result<rhai::Shared<rhai::Module>, Box<rhai::EvalAltResult>> {
+        match path.strip_prefix(ETC_VSMTP) {
+            Some(rest) => {
+                let mapped = self.config_dir.join(rest);
+                self.inner
+                    .resolve(engine, source, &mapped.to_string_lossy(), pos)
+            }
+            None => self.inner.resolve(engine, source, path, pos),
+        }
+    }
+}
 
 struct Args {
     seed: [u64; 4],
@@ -110,7 +139,10 @@ fn run(args: &Args) -> Result<(), ()> {
         ));
         resolvers.push(DylibModuleResolver::with_path(&args.config_dir));
         let mut engine = rhai::Engine::new();
-        engine.set_module_resolver(resolvers);
+        engine.set_module_resolver(EtcVsmtp {
+            config_dir: args.config_dir.clone(),
+            inner: resolvers,
+        });
         engine.on_print(|text| eprintln!("[script] {text}"));
         Ok((engine, format!("resolvers rooted at {}", args.config_dir.display())))
     })?;

@@ -1,11 +1,12 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ejs from 'ejs';
-import { stringify } from 'smol-toml';
-import { cachedBuild, hashOf, type CacheHit } from '../../core/cache.js';
+import { cacheDir, cachedBuild, hashOf, type CacheHit } from '../../core/cache.js';
+import { ToolchainMissing } from '../../core/errors.js';
 import { failureTail, run } from '../../core/exec.js';
 import { packageRoot } from '../../core/render.js';
-import type { HostProfile } from './profiles.js';
+import { parseTree, treeArgs, type ClosureCrate } from './closure.js';
+import { alignLines, closureFile, type HostProfile } from './profiles.js';
 
 const hostSource = join(packageRoot, 'hosts', 'vsmtp');
 
@@ -16,8 +17,21 @@ export interface Toolchain {
   rustupToolchain?: string;
 }
 
-export async function detectToolchain(directory: string): Promise<Toolchain> {
+/**
+ * The Rust toolchain that builds in `directory` (its rust-toolchain.toml applies), or
+ * `release` (say, the rustc a bare artifact was built with) when rustup has it.
+ * A pinned toolchain that is not installed is a missing toolchain, not a failure.
+ */
+export async function detectToolchain(directory: string, release?: string): Promise<Toolchain> {
+  if (release) {
+    const pinned = await run('rustc', ['-vV'], { cwd: directory, env: { ...process.env, RUSTUP_TOOLCHAIN: release }, timeoutMs: 30_000 }).catch(() => undefined);
+    if (pinned?.exitCode === 0) return { rustcVerbose: pinned.stdout.trim(), rustupToolchain: release };
+  }
   const rustc = await run('rustc', ['-vV'], { cwd: directory, timeoutMs: 30_000 });
+  const missing = /toolchain '([^']+)' is not installed/.exec(rustc.stderr)?.[1];
+  if (missing) {
+    throw new ToolchainMissing(`Rust ${missing}`, `rustup toolchain install (run in ${directory})`, 'rust-toolchain.toml pins the rustc the host was built with');
+  }
   if (rustc.exitCode !== 0) throw new Error(failureTail(rustc));
   const rustup = await run('rustup', ['show', 'active-toolchain'], { cwd: directory, timeoutMs: 30_000 }).catch(() => undefined);
   return {
@@ -30,46 +44,96 @@ export function rustcRelease(toolchain: Toolchain): string {
   return /^release: (.+)$/m.exec(toolchain.rustcVerbose)?.[1] ?? 'unknown';
 }
 
+/** Cargo's target directory for hosts: shared, so a plugin whose rhai build is the host's reuses it. */
+export function hostTargetDir(): string {
+  return process.env.CARGO_TARGET_DIR || join(cacheDir(), 'cargo-target');
+}
+
+interface CargoMessage {
+  reason: string;
+  target?: { name: string; kind: string[] };
+  filenames?: string[];
+}
+
+/**
+ * The hash cargo gives the compiled rhai (`librhai-<hash>.rlib`), from the JSON messages
+ * of a build. It covers rhai's version, features, profile, rustc and every dependency's
+ * own hash: two builds with the same hash are the same compiled rhai.
+ */
+export function rhaiHash(cargoJson: string): string | undefined {
+  for (const line of cargoJson.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const message = JSON.parse(line) as CargoMessage;
+    if (message.reason !== 'compiler-artifact' || message.target?.name !== 'rhai' || !message.target.kind.includes('lib')) continue;
+    const rlib = message.filenames?.find((file) => file.endsWith('.rlib'));
+    const hash = rlib && /librhai-([0-9a-f]+)\.rlib$/.exec(rlib)?.[1];
+    if (hash) return hash;
+  }
+  return undefined;
+}
+
+export interface BuiltHost {
+  /** The host binary. */
+  binary: string;
+  /** Hash of its compiled rhai. */
+  rhaiHash: string;
+  /** rhai's closure as the host resolved it. */
+  closure: ClosureCrate[];
+  cache: CacheHit;
+}
+
 export interface HostRequest {
   profile: HostProfile;
   toolchain: Toolchain;
-  /** The plugin's [profile.release] table, copied so both are compiled alike. */
-  releaseProfile?: Record<string, unknown>;
-  /** The plugin's Cargo.lock: starting from it lets cargo reuse the plugin's compiled rhai. */
-  lockfile?: string;
-  /** Cargo target directory to build in (the plugin's, so rhai is not compiled twice). */
-  targetDir: string;
   timeoutMs: number;
   /** Told when the host is not cached and is about to be built. */
   onBuild?: () => void;
 }
 
-/** The reference host binary for a profile and toolchain, built once and cached. */
-export async function ensureHost(request: HostRequest): Promise<CacheHit> {
-  const mainRs = await readFile(join(hostSource, 'src', 'main.rs'), 'utf8');
-  const manifest = ejs.render(await readFile(join(hostSource, 'Cargo.toml.ejs'), 'utf8'), {
-    profile: request.profile,
+export async function hostManifest(profile: HostProfile): Promise<string> {
+  return ejs.render(await readFile(join(hostSource, 'Cargo.toml.ejs'), 'utf8'), {
+    profile,
+    alignLines,
     list: (items: string[]) => JSON.stringify(items).replace(/,/g, ', '),
-    releaseProfile: request.releaseProfile ? stringify({ profile: { release: request.releaseProfile } }) : '',
   });
-  const key = `${request.profile.id}-${hashOf(manifest, mainRs, request.toolchain.rustcVerbose)}`;
-  return cachedBuild('vsmtp-host', key, 'vsmtp-ref-host', async (work) => {
-    await mkdir(join(work, 'src'));
-    await writeFile(join(work, 'Cargo.toml'), manifest);
-    await writeFile(join(work, 'src', 'main.rs'), mainRs);
-    if (request.lockfile) await writeFile(join(work, 'Cargo.lock'), request.lockfile);
-    const build = await run('cargo', ['build', '--release', '--quiet'], {
-      cwd: work,
-      env: {
-        ...process.env,
-        CARGO_TARGET_DIR: request.targetDir,
-        ...(request.toolchain.rustupToolchain ? { RUSTUP_TOOLCHAIN: request.toolchain.rustupToolchain } : {}),
-      },
-      timeoutMs: request.timeoutMs,
-    });
+}
+
+/**
+ * The reference host binary for a profile and toolchain, built once and cached. It is
+ * built from the profile's recorded lock, never from the plugin's, so its rhai is the
+ * real host's.
+ */
+export async function ensureHost(request: HostRequest): Promise<BuiltHost> {
+  const mainRs = await readFile(join(hostSource, 'src', 'main.rs'), 'utf8');
+  const manifest = await hostManifest(request.profile);
+  const lock = closureFile(request.profile, 'host.lock');
+  const key = `${request.profile.id}-${hashOf(manifest, lock, mainRs, request.toolchain.rustcVerbose)}`;
+  const env = {
+    ...process.env,
+    CARGO_TARGET_DIR: hostTargetDir(),
+    // The default since cargo 1.70; older pinned toolchains would clone the git index.
+    CARGO_REGISTRIES_CRATES_IO_PROTOCOL: 'sparse',
+    ...(request.toolchain.rustupToolchain ? { RUSTUP_TOOLCHAIN: request.toolchain.rustupToolchain } : {}),
+  };
+  const cache = await cachedBuild('vsmtp-host', key, 'host', async (work) => {
+    const source = join(work, 'source');
+    await mkdir(join(source, 'src'), { recursive: true });
+    await writeFile(join(source, 'Cargo.toml'), manifest);
+    await writeFile(join(source, 'Cargo.lock'), lock);
+    await writeFile(join(source, 'src', 'main.rs'), mainRs);
+    // --locked: the recorded lock is the host's; a build that would change it is not the host.
+    const build = await run('cargo', ['build', '--release', '--locked', '--message-format=json-render-diagnostics'], { cwd: source, env, timeoutMs: request.timeoutMs });
     if (build.exitCode !== 0) throw new Error(`the reference host did not build\n${failureTail(build)}`);
-    const binary = join(work, 'vsmtp-ref-host');
-    await copyFile(join(request.targetDir, 'release', 'vsmtp-ref-host'), binary);
-    return binary;
+    const hash = rhaiHash(build.stdout);
+    if (!hash) throw new Error('the reference host build reported no compiled rhai');
+    const tree = await run('cargo', treeArgs, { cwd: source, env, timeoutMs: 120_000 });
+    if (tree.exitCode !== 0) throw new Error(`cargo tree failed on the reference host\n${failureTail(tree)}`);
+    const out = join(work, 'host');
+    await mkdir(out);
+    await copyFile(join(hostTargetDir(), 'release', `vsmtp-ref-host-${request.profile.id}`), join(out, 'vsmtp-ref-host'));
+    await writeFile(join(out, 'rhai.json'), JSON.stringify({ rhaiHash: hash, closure: parseTree(tree.stdout) }));
+    return out;
   }, request.onBuild);
+  const facts = JSON.parse(await readFile(join(cache.path, 'rhai.json'), 'utf8')) as { rhaiHash: string; closure: ClosureCrate[] };
+  return { binary: join(cache.path, 'vsmtp-ref-host'), rhaiHash: facts.rhaiHash, closure: facts.closure, cache };
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { cacheDir, cacheNote } from '../../core/cache.js';
+import { cacheNote } from '../../core/cache.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
@@ -11,8 +11,9 @@ import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
 import type { StepLog } from '../../core/report.js';
 import { mismatches, readArtifact, readProject, type ProjectFacts } from './compat.js';
-import { detectToolchain, ensureHost, rustcRelease } from './host.js';
-import { profileById, profiles, workflowPins } from './profiles.js';
+import { closureDifferences, parseTree, treeArgs, type ClosureCrate } from './closure.js';
+import { detectToolchain, ensureHost, rhaiHash, rustcRelease } from './host.js';
+import { alignLines, closureFile, lockPlaceholder, profileById, profiles, workflowPins } from './profiles.js';
 import { defaultSeed, questions } from './questions.js';
 
 const tools: Tool[] = [tool.cargo('builds the plugin and the reference host'), tool.rustc('compiles the plugin and the reference host')];
@@ -60,7 +61,7 @@ function context(answers: Answers) {
     crate: `vsmtp-plugin-${name}`,
     libFile: `libvsmtp_plugin_${name.replace(/-/g, '_')}.so`,
     alias: name.replace(/-/g, '_'),
-    importPath: `plugins/vsmtp-plugin-${name}`,
+    importPath: profile.pluginImport(`vsmtp-plugin-${name}`),
     description: String(answers.description),
     author: String(answers.author),
     license: String(answers.license),
@@ -70,6 +71,9 @@ function context(answers: Answers) {
     seedLiteral: seedLiteral(seed),
     workflowPins,
     toml,
+    alignLines,
+    // The host's lock, as cargo writes it for this crate: the plugin builds the host's rhai.
+    lockfile: closureFile(profile, 'plugin.lock').replaceAll(`name = "${lockPlaceholder}"`, `name = "vsmtp-plugin-${name}"`),
     list: (items: string[]) => items.map((item) => JSON.stringify(item)).join(', '),
   };
 }
@@ -82,7 +86,13 @@ interface CargoArtifact {
   filenames?: string[];
 }
 
-async function buildPlugin(project: string): Promise<string> {
+interface BuiltPlugin {
+  so: string;
+  /** Hash of the rhai it was compiled with (cargo's file name for the rlib). */
+  rhaiHash?: string;
+}
+
+async function buildPlugin(project: string): Promise<BuiltPlugin> {
   const build = await run('cargo', ['build', '--release', '--message-format=json-render-diagnostics'], {
     cwd: project,
     timeoutMs: 30 * 60_000,
@@ -93,10 +103,17 @@ async function buildPlugin(project: string): Promise<string> {
     const message = JSON.parse(line) as CargoArtifact;
     if (message.reason === 'compiler-artifact' && message.target?.kind.includes('cdylib')) {
       const so = message.filenames?.find((file) => file.endsWith('.so'));
-      if (so) return so;
+      if (so) return { so, rhaiHash: rhaiHash(build.stdout) };
     }
   }
   throw new Error('cargo built no cdylib: Cargo.toml needs [lib] crate-type = ["cdylib"]');
+}
+
+/** rhai's closure as cargo resolved it for the plugin. */
+async function pluginClosure(project: string): Promise<ClosureCrate[]> {
+  const tree = await run('cargo', treeArgs, { cwd: project, timeoutMs: 120_000 });
+  if (tree.exitCode !== 0) throw new Error(`cargo tree failed\n${failureTail(tree)}`);
+  return parseTree(tree.stdout);
 }
 
 /** What a failed host step most likely means, for a plugin author. */
@@ -114,13 +131,16 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   requireTools(tools);
   const project = target.project;
   const answers = target.answers ?? {};
-  const artifact = project ? await log.run('build plugin', async () => {
-    const path = await buildPlugin(project);
-    return { value: path, detail: path };
-  }) : target.artifact;
-  if (!artifact) return { artifact: null };
+  // Before building: a pinned toolchain that is missing is exit 3, not a failed build.
+  const projectToolchain = project ? await detectToolchain(project) : undefined;
+  const built: BuiltPlugin | undefined = project ? await log.run('build plugin', async () => {
+    const plugin = await buildPlugin(project);
+    return { value: plugin, detail: plugin.so };
+  }) : target.artifact ? { so: target.artifact } : undefined;
+  if (!built) return { artifact: null };
+  const artifact = built.so;
 
-  const facts = readArtifact(await readFile(artifact));
+  const facts = readArtifact(await readFile(built.so));
   const profileId = String(options.profile ?? answers.profile ?? profiles.find((p) => p.rhai === facts.rhai)?.id ?? 'vsmtp-2');
   const profile = profileById(profileId);
   const hostSeed = String(options.seed ?? answers.seed ?? defaultSeed);
@@ -129,26 +149,36 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const libRs = join(project, 'src', 'lib.rs');
     projectFacts = readProject(await readFile(join(project, 'Cargo.toml'), 'utf8'), existsSync(libRs) ? await readFile(libRs, 'utf8') : undefined);
   }
-  const toolchain = await detectToolchain(project ?? dirname(artifact));
-  const differences = mismatches(profile, hostSeed, rustcRelease(toolchain), facts, projectFacts);
-  await log.run('check host compatibility', async () => {
-    if (!facts.exportsEntrypoint) differences.unshift('the library does not export module_entrypoint');
-    if (differences.length) throw new Error(differences.join('\n'));
-    return {
-      value: undefined,
-      detail: `${profile.title}: rhai ${facts.rhai ?? profile.rhai}, rustc ${facts.rustc ?? rustcRelease(toolchain)}, seed [${hostSeed}]`,
-    };
-  });
-
-  // Built in the plugin's own target directory so cargo reuses its compiled rhai.
-  const targetDir = project ? resolve(dirname(artifact), '..') : join(cacheDir(), 'cargo-target');
-  const lockfile = project && existsSync(join(project, 'Cargo.lock')) ? await readFile(join(project, 'Cargo.lock'), 'utf8') : undefined;
+  const toolchain = projectToolchain ?? (await detectToolchain(dirname(built.so), facts.rustc));
   const host = await log.run('build reference host', async (note) => {
     const started = performance.now();
-    const onBuild = () => note(`first time for ${profile.title} and this toolchain: building the reference host (reusing the plugin's compiled rhai), cached for next time`);
-    const built = await ensureHost({ profile, toolchain, releaseProfile: projectFacts?.releaseProfile, lockfile, targetDir, timeoutMs: 30 * 60_000, onBuild });
+    const onBuild = () => note(`first time for ${profile.title} and this toolchain: building the reference host from the host's recorded lock, cached for next time`);
+    const host = await ensureHost({ profile, toolchain, timeoutMs: 30 * 60_000, onBuild });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    return { value: built, detail: cacheNote(built, `built in ${seconds} s`) };
+    return { value: host, detail: cacheNote(host.cache, `built in ${seconds} s`) };
+  });
+
+  const differences = mismatches(profile, hostSeed, rustcRelease(toolchain), facts, projectFacts);
+  let closureDetail: string[] = [];
+  await log.run('check host compatibility', async () => {
+    if (!facts.exportsEntrypoint) differences.unshift('the library does not export module_entrypoint');
+    if (project) {
+      // The closure first: it names the crate and feature; the hash only says "different".
+      const closure = closureDifferences(JSON.parse(closureFile(profile, 'rhai.json')) as ClosureCrate[], await pluginClosure(project));
+      if (closure.length) {
+        differences.push(`rhai's dependency closure differs from ${profile.title}'s in ${closure.length} place${closure.length > 1 ? 's' : ''}, first: ${closure[0]}`);
+        closureDetail = closure;
+      }
+      if (host && built.rhaiHash && built.rhaiHash !== host.rhaiHash) {
+        differences.push(`compiled rhai: the plugin's is librhai-${built.rhaiHash}, the host's librhai-${host.rhaiHash}; functions taking strings or maps will not be found`);
+      }
+    }
+    if (differences.length) throw new Error([...differences, ...closureDetail.map((line) => `  ${line}`)].join('\n'));
+    const same = project && host ? `, the host's compiled rhai (librhai-${host.rhaiHash})` : '';
+    return {
+      value: undefined,
+      detail: `${profile.title}: rhai ${facts.rhai ?? profile.rhai}, rustc ${facts.rustc ?? rustcRelease(toolchain)}, seed [${hostSeed}]${same}`,
+    };
   });
   if (!host) return { artifact };
 
@@ -164,7 +194,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const args = ['--seed', hostSeed.replace(/ /g, ''), '--config-dir', config, '--import', `plugins/${stem}`, '--script-ext', profile.scriptExtension];
     if (script) args.push('--script', script);
     const expected = script ? hostSteps : hostSteps.filter((name) => !name.includes('script'));
-    const { failure } = await runHost(host.path, args, log, { timeoutMs: timeout * 1000, expected });
+    const { failure } = await runHost(host.binary, args, log, { timeoutMs: timeout * 1000, expected });
     let cause: string | undefined = differences.length ? differences.join('; ') : undefined;
     const failedStep = log.steps.find((step) => step.status === 'failed' && step.name.startsWith('host: '));
     if (failure?.kind === 'timeout') cause ??= 'the plugin does not return: a function loops or blocks';
