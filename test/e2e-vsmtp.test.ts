@@ -1,12 +1,12 @@
 // Generates a plugin for every host profile and builds, lints, installs and verifies
 // it for real; then the cases verify must refuse. Slow the first time (rhai is
 // compiled once per profile into the shared target directory of vitest.config.ts).
-import { lstatSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { profiles } from '../lib/kinds/vsmtp/profiles.js';
-import { checkHostCache, cli, tempDir, verify } from './helpers.js';
+import { checkHostCache, cli, tempDir, unalign, verify } from './helpers.js';
 import { count } from './reliability.js';
 
 const LONG = 20 * 60_000;
@@ -35,12 +35,17 @@ describe.each(profiles.map((p) => [p.id, p] as const))('vsmtp plugin for %s', (i
       expect(steps[name], name).toMatchObject({ ok: true, status: 'passed' });
       expect(typeof steps[name].ms).toBe('number');
     }
-    expect(steps['check host compatibility'].detail).toContain(`rhai ${profile.rhai}`);
+    // The plugin compiled the host's very rhai: same closure, same cargo hash.
+    expect(steps['check host compatibility'].detail).toContain(`rhai ${profile.rhai}, rustc ${profile.officialRustc}`);
+    expect(steps['check host compatibility'].detail).toMatch(/the host's compiled rhai \(librhai-[0-9a-f]{16}\)$/);
 
-    await cargo(project, 'build', '--release');
-    await cargo(project, 'test');
-    await cargo(project, 'clippy', '--all-targets', '--', '-D', 'warnings');
+    // --locked: the generated Cargo.lock is exactly what cargo resolves, never moved.
+    await cargo(project, 'build', '--release', '--locked');
+    await cargo(project, 'test', '--locked');
+    await cargo(project, 'clippy', '--locked', '--all-targets', '--', '-D', 'warnings');
     await cargo(project, 'fmt', '--check');
+    const rustc = await execa('rustc', ['--version'], { cwd: project });
+    expect(rustc.stdout).toContain(`rustc ${profile.officialRustc} `);
 
     const destdir = tempDir();
     const install = await execa('make', ['install', `DESTDIR=${destdir}`], { cwd: project, reject: false });
@@ -66,7 +71,117 @@ describe.each(profiles.map((p) => [p.id, p] as const))('vsmtp plugin for %s', (i
 describe('the reference-host cache', () => {
   it('serves two cold verifies of one profile at once, and rebuilds a damaged host', { timeout: LONG }, async () => {
     const project = await generate('cache', '--profile', 'vsmtp-2');
-    await checkHostCache([project, project], 'vsmtp-host', 'vsmtp-ref-host');
+    await checkHostCache([project, project], 'vsmtp-host', 'host/vsmtp-ref-host');
+  });
+});
+
+/** The verdict verify gives a project after `edit`, as the catalogue below checks it. */
+async function verdict(name: string, edit: (project: string) => Promise<void> | void, ...options: string[]) {
+  const project = await generate(name, '--profile', 'vsmtp-2');
+  await edit(project);
+  return verify(project, ...options);
+}
+
+const replaceIn = (project: string, path: string, from: string | RegExp, to: string) => {
+  const file = join(project, path);
+  const text = readFileSync(file, 'utf8');
+  const changed = text.replace(from, to);
+  expect(changed, `${path}: ${from}`).not.toBe(text);
+  writeFileSync(file, changed);
+};
+
+const smoke = (report: any) => report.steps.find((s: any) => s.name === 'host: run smoke script');
+
+/*
+ * Mistakes a plugin author makes that the real vSMTP 2.2.1 server breaks on, each with
+ * the verdict verify must give: the real server answers "Function not found" for them,
+ * so the reference host must too, and the compatibility step must name the cause.
+ */
+describe('mistakes the real vSMTP breaks on fail verify (catalogue)', () => {
+  it('no Cargo.lock and no alignment (as generated before): the closure moves (ahash first), functions are not found', { timeout: LONG }, async () => {
+    count('plugin faults: vsmtp', { injected: 1 });
+    const { exitCode, report } = await verdict('fresh-lock', unalign);
+    expect(exitCode).toBe(1);
+    expect(report.cause).toMatch(/rhai's dependency closure differs from vSMTP 2\.x's in \d+ places, first: ahash \(normal graph\): the host has 0\.8\.3, the plugin 0\.8\.\d+/);
+    expect(report.cause).toMatch(/compiled rhai: the plugin's is librhai-\w+, the host's librhai-\w+/);
+    expect(smoke(report).detail).toMatch(/Function not found/);
+    count('plugin faults: vsmtp', { handled: 1 });
+  });
+
+  it('Cargo.lock deleted: the pins cannot resolve today, and the cause says to restore it', { timeout: LONG }, async () => {
+    count('plugin faults: vsmtp', { injected: 1 });
+    const { exitCode, report } = await verdict('no-lock', (project) => rmSync(join(project, 'Cargo.lock')));
+    expect(exitCode).toBe(1);
+    expect(report.steps[0]).toMatchObject({ name: 'build plugin', status: 'failed' });
+    expect(report.cause).toMatch(/Cargo\.lock is missing: it pins .* restore it/);
+    count('plugin faults: vsmtp', { handled: 1 });
+  });
+
+  it('one crate moved by `cargo update -p serde_json`: named, and functions taking maps are not found', { timeout: LONG }, async () => {
+    count('plugin faults: vsmtp', { injected: 1 });
+    const { exitCode, report } = await verdict('update', async (project) => {
+      replaceIn(project, 'Cargo.toml', 'serde_json = { version = "=1.0.95"', 'serde_json = { version = "1.0.95"');
+      const update = await execa('cargo', ['update', '-p', 'serde_json', '--precise', '1.0.96'], { cwd: project, reject: false });
+      expect(update.exitCode, update.stderr).toBe(0);
+    });
+    expect(exitCode).toBe(1);
+    expect(report.cause).toMatch(/first: serde_json \(normal graph\): the host has 1\.0\.95, the plugin 1\.0\.96/);
+    expect(smoke(report).detail).toMatch(/Function not found: .*greeter \(map\)/);
+    count('plugin faults: vsmtp', { handled: 1 });
+  });
+
+  it('an alignment entry removed: the missing feature is named, functions taking maps are not found', { timeout: LONG }, async () => {
+    count('plugin faults: vsmtp', { injected: 1 });
+    const { exitCode, report } = await verdict('align', (project) => {
+      replaceIn(project, 'Cargo.toml', /^num-traits = .*\n/m, '');
+    });
+    expect(exitCode).toBe(1);
+    expect(report.cause).toMatch(/first: libm 0\.2\.6 \(normal graph\): in the host's rhai closure, not in the plugin's/);
+    const compat = report.steps.find((s: any) => s.name === 'check host compatibility');
+    expect(compat.detail).toContain('num-traits 0.2.15 (normal graph) features: the host enables i128, libm, the plugin does not');
+    expect(smoke(report).detail).toMatch(/Function not found/);
+    count('plugin faults: vsmtp', { handled: 1 });
+  });
+
+  it('the pinned toolchain cannot be installed: skipped (exit 3) with how to install it, never passed', { timeout: LONG }, async () => {
+    count('plugin faults: vsmtp', { injected: 1 });
+    const { exitCode, report } = await verdict('toolchain', (project) => replaceIn(project, 'rust-toolchain.toml', /channel = ".*"/, 'channel = "1.0.99"'));
+    expect(exitCode).toBe(3);
+    expect(report).toMatchObject({ ok: false, status: 'skipped' });
+    expect(JSON.stringify(report)).toMatch(/rustup toolchain install/);
+    count('plugin faults: vsmtp', { handled: 1 });
+  });
+});
+
+describe('mistakes in the plugin code fail verify (catalogue)', () => {
+  it.each([
+    ['the entry point mangled (no #[no_mangle])', 'src/lib.rs', '#[no_mangle]\n', '', /does not export module_entrypoint/],
+    ['the seed call unwrapped: the second load aborts the host', 'src/lib.rs', /match rhai::config::hashing::(\w+)\(Some\(HASHING_SEED\)\) \{[\s\S]*?\n    \}\n/, 'rhai::config::hashing::$1(Some(HASHING_SEED)).unwrap();\n', /crashed with SIGABRT|panic/],
+    ['a function renamed while rules still call it', 'src/lib.rs', 'pub fn add(', 'pub fn sum(', /Function not found: .*add \(i64, i64\)/],
+    ['built as an rlib, not a cdylib', 'Cargo.toml', 'crate-type = ["cdylib"]', 'crate-type = ["rlib"]', /cargo built no cdylib/],
+  ] as const)('%s', { timeout: LONG }, async (_, path, from, to, expected) => {
+    count('plugin faults: vsmtp', { injected: 1 });
+    const { exitCode, report } = await verdict(`code-${path.length}-${String(to).length}`, (project) => replaceIn(project, path, from, to));
+    expect(exitCode).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(JSON.stringify(report.steps) + report.cause).toMatch(expected);
+    count('plugin faults: vsmtp', { handled: 1 });
+  });
+});
+
+describe('what the real vSMTP accepts passes verify (catalogue)', () => {
+  it('a /// doc comment on an exported type (rhai_codegen 1.6 breaks it; the host pins 1.5.0)', { timeout: LONG }, async () => {
+    const { exitCode, report } = await verdict('doc', (project) => {
+      replaceIn(project, 'src/lib.rs', '    pub type Greeter = crate::Greeter;', '    /// The plugin object, as scripts see it.\n    pub type Greeter = crate::Greeter;');
+    });
+    expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(0);
+  });
+
+  it('a plugin built with today\'s rustc for a vSMTP built from source with it: passes, with a warning about the official binaries', { timeout: LONG }, async () => {
+    const stable = (await execa('rustc', ['--version'], { env: { RUSTUP_TOOLCHAIN: 'stable' } })).stdout.split(' ')[1]!;
+    const { exitCode, report } = await verdict('stable', (project) => replaceIn(project, 'rust-toolchain.toml', /channel = ".*"/, `channel = "${stable}"`));
+    expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(0);
+    expect(report.steps.find((s: any) => s.name === 'check host compatibility').detail).toContain(`warning: built with rustc ${stable}, vSMTP 2.x's official binaries with 1.68.2`);
   });
 });
 

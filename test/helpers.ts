@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -78,4 +78,16 @@ export function refusal(question: Question, value: unknown): string {
     return (error as Error).message;
   }
   throw new Error(`${question.name}=${JSON.stringify(value)} was accepted`);
+}
+
+/**
+ * Turns a generated vSMTP project into what the generator made before it pinned the
+ * host's closure: no Cargo.lock, no alignment entries. cargo then resolves rhai's
+ * dependencies afresh, which the real vSMTP 2.2.1 refuses ("Function not found").
+ */
+export function unalign(project: string): void {
+  rmSync(join(project, 'Cargo.lock'));
+  const manifest = join(project, 'Cargo.toml');
+  const text = readFileSync(manifest, 'utf8');
+  writeFileSync(manifest, text.slice(0, text.indexOf('# Feature alignment with the host')));
 }

@@ -17,10 +17,26 @@ export interface Toolchain {
   rustupToolchain?: string;
 }
 
+/** The toolchain that rust-toolchain.toml pins in `directory` when rustup does not have it. */
+export async function missingToolchain(directory: string): Promise<string | undefined> {
+  const rustc = await run('rustc', ['-vV'], { cwd: directory, timeoutMs: 30_000 });
+  return /toolchain '([^']+)' is not installed/.exec(rustc.stderr)?.[1];
+}
+
+/**
+ * Installs the pinned toolchain, as rustup did by itself before 1.28: verify must build
+ * with the rustc the host was built with. Without rustup, or when it fails, the
+ * toolchain is missing (exit 3), with how to install it.
+ */
+export async function installToolchain(directory: string, toolchain: string): Promise<void> {
+  const install = () => new ToolchainMissing(`Rust ${toolchain}`, `rustup toolchain install (run in ${directory})`, 'rust-toolchain.toml pins the rustc the host was built with');
+  const result = await run('rustup', ['toolchain', 'install'], { cwd: directory, timeoutMs: 15 * 60_000 }).catch(() => undefined);
+  if (result?.exitCode !== 0) throw install();
+}
+
 /**
  * The Rust toolchain that builds in `directory` (its rust-toolchain.toml applies), or
  * `release` (say, the rustc a bare artifact was built with) when rustup has it.
- * A pinned toolchain that is not installed is a missing toolchain, not a failure.
  */
 export async function detectToolchain(directory: string, release?: string): Promise<Toolchain> {
   if (release) {
@@ -28,10 +44,6 @@ export async function detectToolchain(directory: string, release?: string): Prom
     if (pinned?.exitCode === 0) return { rustcVerbose: pinned.stdout.trim(), rustupToolchain: release };
   }
   const rustc = await run('rustc', ['-vV'], { cwd: directory, timeoutMs: 30_000 });
-  const missing = /toolchain '([^']+)' is not installed/.exec(rustc.stderr)?.[1];
-  if (missing) {
-    throw new ToolchainMissing(`Rust ${missing}`, `rustup toolchain install (run in ${directory})`, 'rust-toolchain.toml pins the rustc the host was built with');
-  }
   if (rustc.exitCode !== 0) throw new Error(failureTail(rustc));
   const rustup = await run('rustup', ['show', 'active-toolchain'], { cwd: directory, timeoutMs: 30_000 }).catch(() => undefined);
   return {

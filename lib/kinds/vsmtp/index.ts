@@ -12,7 +12,7 @@ import type { Answers, Question } from '../../core/question.js';
 import type { StepLog } from '../../core/report.js';
 import { mismatches, readArtifact, readProject, type ProjectFacts } from './compat.js';
 import { closureDifferences, parseTree, treeArgs, type ClosureCrate } from './closure.js';
-import { detectToolchain, ensureHost, rhaiHash, rustcRelease } from './host.js';
+import { detectToolchain, ensureHost, installToolchain, missingToolchain, rhaiHash, rustcRelease } from './host.js';
 import { alignLines, closureFile, lockPlaceholder, profileById, profiles, workflowPins } from './profiles.js';
 import { defaultSeed, questions } from './questions.js';
 
@@ -131,13 +131,24 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   requireTools(tools);
   const project = target.project;
   const answers = target.answers ?? {};
-  // Before building: a pinned toolchain that is missing is exit 3, not a failed build.
+  const pinned = project && (await missingToolchain(project));
+  if (project && pinned) {
+    await log.run(`install Rust ${pinned}`, async (note) => {
+      note('rust-toolchain.toml pins the rustc the host was built with: installing it with rustup, once');
+      await installToolchain(project, pinned);
+      return { value: undefined, detail: `rustup toolchain install ${pinned}` };
+    });
+  }
   const projectToolchain = project ? await detectToolchain(project) : undefined;
   const built: BuiltPlugin | undefined = project ? await log.run('build plugin', async () => {
     const plugin = await buildPlugin(project);
     return { value: plugin, detail: plugin.so };
   }) : target.artifact ? { so: target.artifact } : undefined;
-  if (!built) return { artifact: null };
+  if (!built) {
+    // The likeliest reason a generated project stops building: the pins need their lock.
+    const lockGone = project && !existsSync(join(project, 'Cargo.lock'));
+    return { artifact: null, cause: lockGone ? `Cargo.lock is missing: it pins the host's rhai closure, which the exact pins in Cargo.toml need; restore it (git checkout Cargo.lock, or generate the project again)` : undefined };
+  }
   const artifact = built.so;
 
   const facts = readArtifact(await readFile(built.so));
@@ -175,9 +186,12 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     }
     if (differences.length) throw new Error([...differences, ...closureDetail.map((line) => `  ${line}`)].join('\n'));
     const same = project && host ? `, the host's compiled rhai (librhai-${host.rhaiHash})` : '';
+    const rustc = facts.rustc ?? rustcRelease(toolchain);
+    // Not a failure: a vSMTP built from source with this rustc loads it.
+    const official = rustc === profile.officialRustc ? '' : `\nwarning: built with rustc ${rustc}, ${profile.title}'s official binaries with ${profile.officialRustc}: it loads only in a vSMTP built with rustc ${rustc} (rust-toolchain.toml)`;
     return {
       value: undefined,
-      detail: `${profile.title}: rhai ${facts.rhai ?? profile.rhai}, rustc ${facts.rustc ?? rustcRelease(toolchain)}, seed [${hostSeed}]${same}`,
+      detail: `${profile.title}: rhai ${facts.rhai ?? profile.rhai}, rustc ${rustc}, seed [${hostSeed}]${same}${official}`,
     };
   });
   if (!host) return { artifact };
