@@ -187,7 +187,9 @@ describe.skipIf(!enabled)('the generated plugin in the real vSMTP 2.2.1 server',
     const server = await start(binary, configure(project, so, 'fresh', port, denyWithPluginText('fresh')));
     await stop(server);
     expect(server.listening).toBe(false);
-    expect(server.stderr()).toMatch(/failed to compile vsl scripts: .*Function not found/s);
+    // Built by today's rustc too (no pin then), its rhai types are foreign to the server:
+    // it stops while compiling the rules, with "Function not found" or a panic inside rhai.
+    expect(server.stderr()).toMatch(/failed to compile vsl scripts: .*Function not found|panicked at .*\n[\s\S]*rhai::/s);
 
     const { exitCode, report } = await verify(project);
     expect(exitCode).toBe(1);
