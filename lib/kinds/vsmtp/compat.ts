@@ -27,7 +27,6 @@ export interface ProjectFacts {
   rhaiFeatures?: string[];
   rhaiDefaultFeatures?: boolean;
   seed?: string;
-  releaseProfile?: Record<string, unknown>;
 }
 
 export function readProject(cargoToml: string, libRs: string | undefined): ProjectFacts {
@@ -40,7 +39,6 @@ export function readProject(cargoToml: string, libRs: string | undefined): Proje
     rhaiFeatures: table.features ?? [],
     rhaiDefaultFeatures: table['default-features'] ?? true,
     seed: seed ? seed.split(',').map((part) => part.trim()).filter(Boolean).join(', ') : undefined,
-    releaseProfile: manifest.profile?.release,
   };
 }
 

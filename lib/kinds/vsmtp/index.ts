@@ -119,7 +119,7 @@ async function pluginClosure(project: string): Promise<ClosureCrate[]> {
 /** What a failed host step most likely means, for a plugin author. */
 function likelyCause(detail: string): string {
   if (/Function not found/.test(detail)) {
-    return 'a function is not found under the hash the host computes: the hashing seed, rhai version or rhai features differ between plugin and host, or the script calls a function the plugin does not export';
+    return "a function is not found under the hash the host computes: the hashing seed, rustc or rhai's build (its version, features, or any crate of its closure) differ between plugin and host, or the script calls a function the plugin does not export";
   }
   if (/Module not found|cannot open|undefined symbol/i.test(detail)) {
     return 'the host cannot load the library: check that it is a cdylib exporting module_entrypoint';
