@@ -181,7 +181,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
         closureDetail = closure;
       }
       if (host && built.rhaiHash && built.rhaiHash !== host.rhaiHash) {
-        differences.push(`compiled rhai: the plugin's is librhai-${built.rhaiHash}, the host's librhai-${host.rhaiHash}; functions taking strings or maps will not be found`);
+        differences.push(`compiled rhai: the plugin's is librhai-${built.rhaiHash}, the host's librhai-${host.rhaiHash}; the host will not find functions taking strings or maps (nor any, when ahash differs)`);
       }
     }
     if (differences.length) throw new Error([...differences, ...closureDetail.map((line) => `  ${line}`)].join('\n'));
