@@ -53,6 +53,11 @@ describe.each(profiles.map((p) => [p.id, p] as const))('vsmtp plugin for %s', (i
     const installed = `/usr/lib/vsmtp/libvsmtp-plugin-e2e-${id}-${profile.vsmtpVersion}.so`;
     expect(lstatSync(join(destdir, installed)).isFile()).toBe(true);
     expect(readlinkSync(join(destdir, `/etc/vsmtp/plugins/vsmtp-plugin-e2e-${id}.so`))).toBe(installed);
+    // A changed source is rebuilt before it is installed, never a stale library.
+    writeFileSync(join(project, 'src', 'lib.rs'), `${readFileSync(join(project, 'src', 'lib.rs'), 'utf8')}\n// edited\n`);
+    const reinstall = await execa('make', ['install', `DESTDIR=${destdir}`], { cwd: project, reject: false });
+    expect(reinstall.exitCode, reinstall.stderr).toBe(0);
+    expect(reinstall.stdout).toContain('cargo build --release --locked');
 
     // The second verify finds the host in the cache.
     const again = await verify(project);
