@@ -14,6 +14,12 @@ export interface ClosureCrate {
   features: string[];
 }
 
+/** rhai first, then what is linked, then the build graph: the first difference is the likeliest cause. */
+function inClosureOrder(crates: Iterable<ClosureCrate>): ClosureCrate[] {
+  const order = (c: ClosureCrate) => `${c.name === 'rhai' ? 0 : 1}${c.graph === 'normal' ? 0 : 1} ${c.name} ${c.version}`;
+  return [...crates].sort((a, b) => order(a).localeCompare(order(b)));
+}
+
 /** `cargo tree` arguments whose output `parseTree` reads. */
 export const treeArgs = ['tree', '--offline', '-e', 'normal,build', '-f', '{p}|{f}', '--no-dedupe', '-p', 'rhai'];
 
@@ -55,9 +61,7 @@ export function parseTree(text: string): ClosureCrate[] {
     const graph: Graph = inBuild ? 'build' : 'normal';
     crates.set(`${graph} ${name} ${version}`, { graph, name: name!, version: version!, features: features ? features.split(',') : [] });
   }
-  // rhai first, then what is linked, then the build graph: the first difference is the likeliest cause.
-  const order = (c: ClosureCrate) => `${c.name === 'rhai' ? 0 : 1}${c.graph === 'normal' ? 0 : 1} ${c.name} ${c.version}`;
-  return [...crates.values()].sort((a, b) => order(a).localeCompare(order(b)));
+  return inClosureOrder(crates.values());
 }
 
 function describe(crate: ClosureCrate): string {
@@ -134,6 +138,5 @@ export function closureFromUnitGraph(json: string): ClosureCrate[] {
     for (const dependency of unit.dependencies) visit(dependency.index);
   };
   visit(start);
-  const order = (c: ClosureCrate) => `${c.name === 'rhai' ? 0 : 1}${c.graph === 'normal' ? 0 : 1} ${c.name} ${c.version}`;
-  return [...crates.values()].sort((a, b) => order(a).localeCompare(order(b)));
+  return inClosureOrder(crates.values());
 }

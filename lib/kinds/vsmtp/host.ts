@@ -5,7 +5,6 @@ import { cacheDir, cachedBuild, hashOf, type CacheHit } from '../../core/cache.j
 import { ToolchainMissing } from '../../core/errors.js';
 import { failureTail, run } from '../../core/exec.js';
 import { packageRoot } from '../../core/render.js';
-import { parseTree, treeArgs, type ClosureCrate } from './closure.js';
 import { alignLines, closureFile, type HostProfile } from './profiles.js';
 
 const hostSource = join(packageRoot, 'hosts', 'vsmtp');
@@ -61,21 +60,24 @@ export function hostTargetDir(): string {
   return process.env.CARGO_TARGET_DIR || join(cacheDir(), 'cargo-target');
 }
 
-interface CargoMessage {
+export interface CargoMessage {
   reason: string;
   target?: { name: string; kind: string[] };
   filenames?: string[];
 }
 
+/** The JSON messages of `cargo build --message-format=json-render-diagnostics`. */
+export function cargoMessages(stdout: string): CargoMessage[] {
+  return stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as CargoMessage);
+}
+
 /**
- * The hash cargo gives the compiled rhai (`librhai-<hash>.rlib`), from the JSON messages
- * of a build. It covers rhai's version, features, profile, rustc and every dependency's
+ * The hash cargo gives the compiled rhai (`librhai-<hash>.rlib`), from the messages of
+ * a build. It covers rhai's version, features, profile, rustc and every dependency's
  * own hash: two builds with the same hash are the same compiled rhai.
  */
-export function rhaiHash(cargoJson: string): string | undefined {
-  for (const line of cargoJson.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const message = JSON.parse(line) as CargoMessage;
+export function rhaiHash(messages: CargoMessage[]): string | undefined {
+  for (const message of messages) {
     if (message.reason !== 'compiler-artifact' || message.target?.name !== 'rhai' || !message.target.kind.includes('lib')) continue;
     const rlib = message.filenames?.find((file) => file.endsWith('.rlib'));
     const hash = rlib && /librhai-([0-9a-f]+)\.rlib$/.exec(rlib)?.[1];
@@ -89,8 +91,6 @@ export interface BuiltHost {
   binary: string;
   /** Hash of its compiled rhai. */
   rhaiHash: string;
-  /** rhai's closure as the host resolved it. */
-  closure: ClosureCrate[];
   cache: CacheHit;
 }
 
@@ -136,16 +136,14 @@ export async function ensureHost(request: HostRequest): Promise<BuiltHost> {
     // --locked: the recorded lock is the host's; a build that would change it is not the host.
     const build = await run('cargo', ['build', '--release', '--locked', '--message-format=json-render-diagnostics'], { cwd: source, env, timeoutMs: request.timeoutMs });
     if (build.exitCode !== 0) throw new Error(`the reference host did not build\n${failureTail(build)}`);
-    const hash = rhaiHash(build.stdout);
+    const hash = rhaiHash(cargoMessages(build.stdout));
     if (!hash) throw new Error('the reference host build reported no compiled rhai');
-    const tree = await run('cargo', treeArgs, { cwd: source, env, timeoutMs: 120_000 });
-    if (tree.exitCode !== 0) throw new Error(`cargo tree failed on the reference host\n${failureTail(tree)}`);
     const out = join(work, 'host');
     await mkdir(out);
     await copyFile(join(hostTargetDir(), 'release', `vsmtp-ref-host-${request.profile.id}`), join(out, 'vsmtp-ref-host'));
-    await writeFile(join(out, 'rhai.json'), JSON.stringify({ rhaiHash: hash, closure: parseTree(tree.stdout) }));
+    await writeFile(join(out, 'rhai.json'), JSON.stringify({ rhaiHash: hash }));
     return out;
   }, request.onBuild);
-  const facts = JSON.parse(await readFile(join(cache.path, 'rhai.json'), 'utf8')) as { rhaiHash: string; closure: ClosureCrate[] };
-  return { binary: join(cache.path, 'vsmtp-ref-host'), rhaiHash: facts.rhaiHash, closure: facts.closure, cache };
+  const facts = JSON.parse(await readFile(join(cache.path, 'rhai.json'), 'utf8')) as { rhaiHash: string };
+  return { binary: join(cache.path, 'vsmtp-ref-host'), rhaiHash: facts.rhaiHash, cache };
 }

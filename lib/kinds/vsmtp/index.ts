@@ -12,7 +12,7 @@ import type { Answers, Question } from '../../core/question.js';
 import type { StepLog } from '../../core/report.js';
 import { mismatches, readArtifact, readProject, type ProjectFacts } from './compat.js';
 import { closureDifferences, parseTree, treeArgs, type ClosureCrate } from './closure.js';
-import { detectToolchain, ensureHost, installToolchain, missingToolchain, rhaiHash, rustcRelease } from './host.js';
+import { cargoMessages, detectToolchain, ensureHost, installToolchain, missingToolchain, rhaiHash, rustcRelease } from './host.js';
 import { alignLines, closureFile, lockPlaceholder, profileById, profiles, workflowPins } from './profiles.js';
 import { defaultSeed, questions } from './questions.js';
 
@@ -80,12 +80,6 @@ function context(answers: Answers) {
 
 const hostSteps = ['set hashing seed', 'create engine', 'load plugin', 'read smoke script', 'run smoke script'];
 
-interface CargoArtifact {
-  reason: string;
-  target?: { kind: string[] };
-  filenames?: string[];
-}
-
 interface BuiltPlugin {
   so: string;
   /** Hash of the rhai it was compiled with (cargo's file name for the rlib). */
@@ -98,12 +92,11 @@ async function buildPlugin(project: string): Promise<BuiltPlugin> {
     timeoutMs: 30 * 60_000,
   });
   if (build.exitCode !== 0) throw new Error(failureTail(build));
-  for (const line of build.stdout.split('\n').reverse()) {
-    if (!line.startsWith('{')) continue;
-    const message = JSON.parse(line) as CargoArtifact;
+  const messages = cargoMessages(build.stdout);
+  for (const message of [...messages].reverse()) {
     if (message.reason === 'compiler-artifact' && message.target?.kind.includes('cdylib')) {
       const so = message.filenames?.find((file) => file.endsWith('.so'));
-      if (so) return { so, rhaiHash: rhaiHash(build.stdout) };
+      if (so) return { so, rhaiHash: rhaiHash(messages) };
     }
   }
   throw new Error('cargo built no cdylib: Cargo.toml needs [lib] crate-type = ["cdylib"]');

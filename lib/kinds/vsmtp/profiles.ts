@@ -9,7 +9,7 @@ import { packageRoot } from '../../core/render.js';
  * closure: the versions of the lock its binaries were built from
  * (`hosts/vsmtp/profiles/<id>/plugin.lock`, `host.lock`) and the features its
  * dependency graph enables on each crate (`rhai.json`, read from cargo's unit graph of
- * the host's real build: see hosts/vsmtp/profiles/README.md).
+ * the host's real build: see README.md, "How the closures were recorded").
  * The generated projects and the reference host both read them from here.
  */
 
