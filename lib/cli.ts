@@ -9,7 +9,7 @@ import { recordFile, renderProject } from './core/generate.js';
 import { writeProject } from './core/persist.js';
 import { resolveAnswers, type AnswerValue, type Question } from './core/question.js';
 import { terminalProgress } from './core/progress.js';
-import type { Progress, VerifyReport } from './core/report.js';
+import { verifiedLine, type Progress, type VerifyReport } from './core/report.js';
 import { locate, verify, verifyOptions } from './core/verify.js';
 import { kindById, kinds } from './kinds/index.js';
 import { packageRoot } from './core/render.js';
@@ -100,8 +100,7 @@ function exitFor(report: VerifyReport): number {
 }
 
 function summary(report: VerifyReport): string {
-  const skipped = report.steps.filter((step) => step.status === 'skipped').length;
-  if (report.ok) return `verified: ${report.artifact}${skipped ? ` (${skipped} check${skipped > 1 ? 's' : ''} skipped, listed above)` : ''}`;
+  if (report.ok) return verifiedLine(report);
   if (report.status === 'skipped') return `skipped, not verified: ${report.cause}`;
   return `verification FAILED${report.cause ? `\nlikely cause: ${report.cause}` : ''}`;
 }

@@ -7,6 +7,7 @@ import { projectRecord, renderProject } from './core/generate.js';
 import { resolveAnswers, type AnswerValue, type Answers, type Question } from './core/question.js';
 import { lineProgress } from './core/progress.js';
 import { packageRoot } from './core/render.js';
+import { verifiedLine } from './core/report.js';
 import { verify, verifyOptions } from './core/verify.js';
 import { kindById, kinds } from './kinds/index.js';
 
@@ -76,7 +77,7 @@ export function kindGenerator(kindId: string) {
       if (!this.options.verify) return;
       const report = await verify(kind, { project: this.destinationRoot(), answers: this.answers }, verifyOptions(kind, {}), lineProgress({ tty: false, color: false, write: (text) => this.log(text.replace(/\n$/, '')) }));
       if (report.ok) {
-        this.log(`verified: ${report.artifact}`);
+        this.log(verifiedLine(report));
       } else if (report.status === 'skipped') {
         this.log(`skipped, not verified: ${report.cause}`);
         process.exitCode = EXIT.skipped;

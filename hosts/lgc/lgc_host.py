@@ -56,6 +56,7 @@ import json
 import math
 import os
 import re
+import subprocess
 import tempfile
 import threading
 import time
@@ -70,8 +71,11 @@ try:
         ResultType, S8, S16, S32, S64, String, TupleType, U8, U16, U32, U64,
         Variant, VariantType,
     )
+    from jsonschema import Draft4Validator, Draft6Validator, Draft7Validator, Draft202012Validator
+    from jsonschema.validators import validator_for
+    from jsonschema.exceptions import SchemaError
 except ImportError as exc:  # pragma: no cover - depends on the machine
-    print(f"lgc_host: the wasmtime package (with wasmtime.component) is needed: {exc}; "
+    print(f"lgc_host: the wasmtime (with wasmtime.component) and jsonschema packages are needed: {exc}; "
           f"pip install -r {Path(__file__).with_name('requirements.txt')}", file=sys.stderr)
     sys.exit(2)
 
@@ -98,6 +102,16 @@ SEMVER = re.compile(
     r"(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?")
 JSON_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
 DEFAULT_BROKEN = b"lgc-host: this detection is not JSON {"
+# A cold compile longer than this share of the deadline gets a warning.
+COMPILE_WARN_SHARE = 0.5
+# What lgc puts in a setting that has no default (JsonProperty::type_default).
+TYPE_DEFAULTS = {"string": "", "boolean": False, "integer": 0, "array": [], "object": {}}
+# Steps that need sample settings and rules.
+SAMPLED_STEPS = ("validate()", "test SIEM", "ping()", "plan: read() before apply",
+                 "apply: create()", "plan after apply: read()",
+                 "apply changed rule: read(), update()", "destroy: read(), delete()")
+# Test SIEMs started by this host: stopped before it exits, whichever way.
+SIEMS: list = []
 
 BYTES = "list<u8>"
 # Expected export signatures per API (parameter names are shown, not compared:
@@ -124,9 +138,7 @@ API_SIGS = {
         "ping": ([("config", "string")], "result<bool, string>"),
     },
 }
-STEP_NAMES = ["compile", "instantiate", "load()", "settings()", "schema()",
-              "validate()", "validate(broken)", "read()", "create()",
-              "update()", "delete()", "ping()"]
+STEP_NAMES = ["compile", "instantiate", "load()", "settings()", "schema()", *SAMPLED_STEPS]
 
 
 class UsageError(Exception):
@@ -135,6 +147,17 @@ class UsageError(Exception):
 
 class StepFailed(Exception):
     """A step's check failed; the message is the step's detail."""
+
+
+class StepWarning(Exception):
+    """The step passed, but lgc would misbehave: the message says how."""
+
+
+def stop_siems() -> None:
+    for proc in SIEMS:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def truncate(text: str, cap: int = DETAIL_CAP) -> str:
@@ -160,10 +183,13 @@ class Reporter:
         self.failed = False
         self.closed = False
 
-    def emit(self, name: str, ok: bool, ms: float, detail: str, skipped: bool = False) -> None:
+    def emit(self, name: str, ok: bool, ms: float, detail: str, skipped: bool = False,
+             warned: bool = False) -> None:
         line = {"name": name, "ok": bool(ok), "ms": round(ms, 3), "detail": detail}
         if skipped:
             line["status"] = "skipped"
+        elif warned:
+            line["status"] = "warned"
         with self.lock:
             if self.closed:
                 return
@@ -174,6 +200,7 @@ class Reporter:
                 sys.stdout.flush()
             except (BrokenPipeError, ValueError, OSError):
                 # Nobody reads the report any more: stop without a traceback.
+                stop_siems()
                 os._exit(1)
 
     def close(self) -> None:
@@ -205,6 +232,7 @@ class Ticker(threading.Thread):
                     f"in a host call that epochs cannot interrupt; host stopped")
                 self.reporter.close()
                 sys.stdout.flush()
+                stop_siems()
                 os._exit(1)
 
 
@@ -355,7 +383,8 @@ def write_cache(path: Path, component: Component) -> str:
 
 
 def compile_component(engine: Engine, data: bytes, cache_dir):
-    """Returns (component, detail); raises StepFailed."""
+    """Returns (component, detail, seconds a cold compile took or None when
+    unknown); raises StepFailed. The cold time is kept beside the cache entry."""
     kind = wasm_kind(data)
     if kind != "component":
         raise StepFailed(f"not a component: the file is {kind}")
@@ -366,7 +395,11 @@ def compile_component(engine: Engine, data: bytes, cache_dir):
         entry = Path(cache_dir) / key
         component, note = read_cache(entry, engine)
         if component is not None:
-            return component, "cached"
+            try:
+                seconds = float(entry.with_suffix(".seconds").read_text())
+            except (OSError, ValueError):
+                return component, "cached", None
+            return component, f"cached (a cold compile took {seconds:.1f} s)", seconds
         if note:
             notes.append(note)
     start = time.monotonic()
@@ -374,12 +407,18 @@ def compile_component(engine: Engine, data: bytes, cache_dir):
         component = Component(engine, data)
     except WasmtimeError as exc:
         raise StepFailed(f"invalid component: {truncate(exc)}")
-    detail = f"compiled in {time.monotonic() - start:.2f} s"
+    seconds = time.monotonic() - start
+    detail = f"compiled in {seconds:.2f} s"
     if entry is not None:
         note = write_cache(entry, component)
         if note:
             notes.append(note)
-    return component, detail + (f" ({'; '.join(notes)})" if notes else "")
+        else:
+            try:
+                entry.with_suffix(".seconds").write_text(f"{seconds:.3f}")
+            except OSError:
+                pass
+    return component, detail + (f" ({'; '.join(notes)})" if notes else ""), seconds
 
 
 # ---------------------------------------------------------------- running
@@ -508,14 +547,17 @@ class Host:
         start = time.monotonic()
         if guest:
             self.ticker.step = (name, start)
+        warned = False
         try:
             detail = body()
             ok = True
+        except StepWarning as exc:
+            detail, ok, warned = str(exc), True, True
         except StepFailed as exc:
             detail, ok = str(exc), False
         finally:
             self.ticker.step = None
-        self.reporter.emit(name, ok, (time.monotonic() - start) * 1000, detail)
+        self.reporter.emit(name, ok, (time.monotonic() - start) * 1000, detail, warned=warned)
         return ok
 
     def use(self, call: str, op, load_first: bool = True):
@@ -543,7 +585,14 @@ class Host:
         cache = None if self.args.no_cache else self.args.cache_dir
 
         def do_compile():
-            self.component, detail = compile_component(self.engine, data, cache)
+            self.component, detail, seconds = compile_component(self.engine, data, cache)
+            # lgc sets a Store's deadline before it compiles the component, so a cold
+            # compile (the first command after installing a plugin) eats into it.
+            if seconds is not None and seconds > self.deadline * COMPILE_WARN_SHARE:
+                raise StepWarning(f"{detail}: a cold compile takes {seconds:.1f} s of lgc's "
+                                  f"{self.deadline:g} s deadline (more than "
+                                  f"{COMPILE_WARN_SHARE:.0%}); on a slower or busier machine "
+                                  f"lgc's first command after installing it can time out")
             return detail
         if not self.step("compile", do_compile, guest=False):
             return
@@ -564,7 +613,7 @@ class Host:
                         f"instantiate failed: unsatisfied import (lgc provides WASI 0.2 and "
                         f"wasi:http only): {text}", 600))
                 raise StepFailed(truncate(f"instantiate failed: {text}", 600))
-            return (f"fresh Store per use: linear memory <= {LIMITS['memory_size'] // MIB} MiB each, "
+            return (f"linear memory <= {LIMITS['memory_size'] // MIB} MiB each, "
                     f"<= {LIMITS['memories']} memories, <= {LIMITS['tables']} tables of "
                     f"<= {LIMITS['table_elements']} elements, <= {LIMITS['instances']} core "
                     f"instances; deadline {self.deadline:g} s")
@@ -574,21 +623,187 @@ class Host:
         self.step("load()", lambda: self.check_load(first.pop("use")))
         self.step("settings()", self.check_settings)
         self.step("schema()", self.check_schema)
-        sampled = ("validate()", "validate(broken)", "read()", "create()", "update()", "delete()", "ping()")
         if not self.args.samples:
             # A bare component: what it is called with depends on the plugin.
-            for name in sampled:
+            for name in SAMPLED_STEPS:
                 self.reporter.emit(name, False, 0.0, "no sample settings: pass --config FILE --detection FILE", skipped=True)
             return
         if self.api == "1":
-            self.step("validate()", self.check_validate_good)
-            self.step("validate(broken)", self.check_validate_broken)
+            self.step("validate()", self.check_validate)
         else:
-            for name in ("validate()", "validate(broken)"):
-                self.reporter.emit(name, False, 0.0, "API 0.1 has no validate()", skipped=True)
-        for op in ("read", "create", "update", "delete"):
-            self.step(f"{op}()", lambda op=op: self.check_crud(op))
-        self.step("ping()", self.check_ping)
+            self.reporter.emit("validate()", False, 0.0, "API 0.1 has no validate()", skipped=True)
+        if not self.step("test SIEM", self.start_siem, guest=False):
+            return
+        self.run_commands()
+
+    def run_commands(self) -> None:
+        """ping, plan, apply, plan, apply (changed rule), destroy, plan: the calls lgc
+        makes, with lgc's values, on one instance as one lgc command uses one; the
+        plan after apply runs in a fresh instance, as a new lgc process would."""
+        rule, changed = self.args.rule, self.args.changed_rule
+        last = rule if changed is None else changed
+        session = {}
+
+        def instance():
+            if "use" not in session:
+                session["use"] = self.instance_with_load("the command's instance")
+            return session["use"]
+
+        def ping():
+            ok, value = unwrap(self.call(instance(), "ping", "ping()", self.config()))
+            if not ok:
+                raise StepFailed(truncate(f"ping() returned err: {value}"))
+            if value is not True:
+                raise StepFailed("ping() returned ok(false), and lgc ping prints \"connection "
+                                 "successful\" for it: report an unreachable service as err(reason)")
+            return f"ok(true) from {self.args.service}"
+
+        def plan_fresh():
+            found = self.read(instance(), rule)
+            if found is not None:
+                raise StepFailed(truncate(
+                    f"read() returned a rule the SIEM does not hold ({show(found)}): lgc plan "
+                    f"shows \"will be updated\" instead of \"will be created\"; return none "
+                    f"when the service does not have the rule"))
+            return "none: lgc plan shows \"will be created\""
+
+        def apply_create():
+            self.ok_or_fail(self.call(instance(), "create", "create()", self.config(), *self.rule_args(rule)), "create()")
+            return "ok"
+
+        def plan_after_apply():
+            fresh = self.instance_with_load("a fresh instance, as a new lgc process")
+            found = self.read(fresh, rule)
+            if found is None:
+                raise StepFailed("read() in a new instance does not find the rule create() "
+                                 "deployed: lgc runs each command in a new instance, so a rule "
+                                 "kept in the plugin's memory is lost; store it on the service")
+            return self.in_sync(found, rule)
+
+        def apply_update():
+            found = self.read(instance(), changed)
+            if found is None:
+                raise StepFailed("read() of the changed rule found nothing, so lgc apply "
+                                 "would create it again instead of updating it")
+            if found == self.desired(changed):
+                raise StepFailed("read() returned the changed rule before update() ran: it "
+                                 "does not reflect what the service holds")
+            self.ok_or_fail(self.call(instance(), "update", "update()", self.config(), *self.rule_args(changed)), "update()")
+            return "updated; " + self.in_sync(self.read(instance(), changed), changed)
+
+        def destroy():
+            # lgc destroy reads each rule of its state (what apply stored: the rule
+            # file) and hands read()'s answer to delete().
+            found = self.read(instance(), last)
+            if found is None:
+                raise StepFailed("read() finds nothing to destroy: lgc destroy would remove nothing")
+            ok, err = unwrap(self.call(instance(), "delete", "delete()", self.config(), *self.rule_args(found, raw=True)))
+            if not ok:
+                raise StepFailed(truncate(
+                    f"delete() rejected what read() returned ({err}): lgc destroy passes "
+                    f"read()'s output to delete(), logs the error and exits 0, removing nothing"))
+            after = self.read(instance(), last)
+            if after is not None:
+                raise StepFailed(truncate(f"after delete() read() still finds the rule "
+                                          f"({show(after)}): lgc destroy removes nothing"))
+            return "deleted what read() returned; read() finds nothing after it"
+
+        for name, body in (("ping()", ping),
+                           ("plan: read() before apply", plan_fresh),
+                           ("apply: create()", apply_create),
+                           ("plan after apply: read()", plan_after_apply),
+                           ("apply changed rule: read(), update()", apply_update),
+                           ("destroy: read(), delete()", destroy)):
+            if body is apply_update and changed is None:
+                self.reporter.emit(name, False, 0.0, "no changed detection: pass --changed-detection FILE", skipped=True)
+                continue
+            if not self.step(name, lambda body=body: self.guard(body)):
+                return
+
+    # -- calls
+    def instance_with_load(self, what: str) -> Use:
+        """A new instance with load() called, as lgc's load_plugin makes one."""
+        try:
+            u = Use(self)
+            u.call("load")
+            return u
+        except (WasmtimeError, ExitTrap) as exc:
+            raise StepFailed(truncate(f"{what}: instantiate or load() failed: {exc}"))
+
+    def guard(self, body):
+        try:
+            return body()
+        except (TypeError, ValueError) as exc:  # a value wasmtime-py could not lift
+            raise StepFailed(truncate(f"host could not convert a value: {exc}"))
+
+    def call(self, u: Use, op: str, call: str, *args):
+        """One call on an instance; a trap becomes StepFailed naming the call."""
+        try:
+            return u.call(op, *args)
+        except (WasmtimeError, ExitTrap) as exc:
+            raise StepFailed(fault(call, exc, u.stderr.text(), self.deadline))
+
+    def ok_or_fail(self, value, call: str) -> None:
+        ok, err = unwrap(value)
+        if not ok:
+            raise StepFailed(truncate(f"{call} returned err: {err}"))
+
+    def config(self):
+        return self.args.config_bytes if self.api == "1" else self.args.config_text
+
+    def rule_args(self, rule, raw: bool = False):
+        """A rule as lgc passes it: API 1 the rule file's JSON; API 0.1 its name
+        and parameters. `raw`: a ReadResult, passed back exactly as read() gave it."""
+        if raw:
+            return (rule.raw,) if self.api == "1" else (rule.name, rule.raw)
+        if self.api == "1":
+            return (compact(rule).encode("utf-8"),)
+        name, params = rule
+        return (name, compact(params))
+
+    def desired(self, rule):
+        return rule if self.api == "1" else rule[1]
+
+    def read(self, u: Use, rule):
+        """read()'s answer: None, or the parsed JSON (raw kept for rule_args)."""
+        ok, payload = unwrap(self.call(u, "read", "read()", self.config(), *self.rule_args(rule)))
+        if not ok:
+            raise StepFailed(truncate(f"read() returned err: {payload}"))
+        if payload is None:
+            return None
+        parsed = self.json_result("read()", payload)
+        return ReadResult(parsed, payload, rule[0] if self.api == "0.1" else None)
+
+    def in_sync(self, found, rule) -> str:
+        want = self.desired(rule)
+        if found != want:
+            raise StepFailed(truncate(
+                f"read() returned {compact(found.value)} for the rule file {compact(want)}: "
+                f"lgc plan compares the two and would show \"will be updated\" forever; return "
+                f"the rule in the rule file's shape, without what the service adds", 600))
+        return "read() matches the rule file: lgc plan shows no changes"
+
+    # -- the test SIEM
+    def start_siem(self) -> str:
+        if not self.args.siem:
+            return f"none started: calls go to the service in --config ({self.args.service})"
+        token = self.args.config.get("token") if isinstance(self.args.config, dict) else None
+        command = [sys.executable, self.args.siem, "--port", "0"]
+        if isinstance(token, str) and token:
+            command += ["--token", token]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+        SIEMS.append(proc)
+        line = proc.stdout.readline()
+        found = re.search(r"https?://\S+", line)
+        if not found:
+            raise StepFailed(truncate(f"{self.args.siem} did not say where it listens "
+                                      f"(first line: {line!r}, exit {proc.poll()})"))
+        self.args.config["url"] = found.group(0)
+        self.args.service = found.group(0)
+        self.args.config_text = compact(self.args.config)
+        self.args.config_bytes = self.args.config_text.encode("utf-8")
+        return f"{Path(self.args.siem).name} listening on {found.group(0)}; config url set to it"
 
     # -- checks
     def check_load(self, u: Use) -> str:
@@ -642,30 +857,12 @@ class Host:
 
     def check_settings(self) -> str:
         raw, doc = self.schema_text("settings()", "settings")
-        if not isinstance(doc, dict):
-            raise StepFailed(f"settings() is not a JSON Schema object (got {type(doc).__name__})")
-        props = doc.get("properties")
-        if not isinstance(props, dict):
-            raise StepFailed("settings() JSON Schema has no 'properties' object")
-        defs = doc.get("definitions", doc.get("$defs", {}))
-        problems = []
-        for key, prop in props.items():
-            if not isinstance(prop, dict):
-                problems.append(f"property {key!r} is not an object")
-                continue
-            ref = prop.get("$ref")
-            if ref is not None:
-                target = ref.split("/")[-1] if isinstance(ref, str) else None
-                if not (isinstance(ref, str) and re.fullmatch(r"#/(definitions|\$defs)/[^/]+", ref)
-                        and isinstance(defs, dict) and target in defs):
-                    problems.append(f"property {key!r} has unresolvable $ref {ref!r}")
-            t = prop.get("type")
-            if t is not None and not (t in JSON_TYPES if isinstance(t, str)
-                                      else isinstance(t, list) and set(t) <= JSON_TYPES):
-                problems.append(f"property {key!r} has unknown type {t!r}")
-        if problems:
-            raise StepFailed(truncate("settings() JSON Schema: " + "; ".join(problems)))
-        return truncate(f"properties: {', '.join(props)} | {show(raw)}")
+        if self.api == "0.1":
+            props = doc.get("properties") if isinstance(doc, dict) else None
+            if not isinstance(props, dict):
+                raise StepFailed("settings() JSON Schema has no 'properties' object")
+            return truncate(f"properties: {', '.join(props)} | {show(raw)}")
+        return lgc_services_create(doc)
 
     def check_schema(self) -> str:
         raw, doc = self.schema_text("schema()", "schema")
@@ -676,51 +873,115 @@ class Host:
             raise StepFailed(truncate(f"schema() is not an object schema (type {doc.get('type')!r})"))
         return truncate(show(raw))
 
-    def check_validate_good(self) -> str:
+    def check_validate(self) -> str:
+        """lgc validate: one instance validates every rule file."""
         def op(u):
-            ok, err = unwrap(u.call("validate", self.args.detection_bytes))
-            if not ok:
-                raise StepFailed(truncate(f"validate() rejected the sample detection: {err}"))
-            return "ok: sample detection accepted"
-        return self.use("validate()", op)
-
-    def check_validate_broken(self) -> str:
-        def op(u):
-            ok, err = unwrap(u.call("validate", self.args.broken_bytes))
+            samples = [("the sample detection", self.args.detection_bytes)]
+            if self.args.changed_rule is not None:
+                samples.append(("the changed detection", compact(self.args.changed_rule).encode()))
+            for name, detection in samples:
+                ok, err = unwrap(self.call(u, "validate", "validate()", detection))
+                if not ok:
+                    raise StepFailed(truncate(f"validate() rejected {name}: {err}"))
+            ok, err = unwrap(self.call(u, "validate", "validate()", self.args.broken_bytes))
             if ok:
                 raise StepFailed("validate() accepted the broken detection")
-            return truncate(f"err as expected: {err}")
-        return self.use("validate(broken)", op)
+            return truncate(f"both samples accepted; the broken one refused: {err}")
+        return self.use("validate()", op)
 
-    def check_crud(self, op_name: str) -> str:
-        call = f"{op_name}()"
 
-        def op(u):
-            if self.api == "1":
-                value = u.call(op_name, self.args.config_bytes, self.args.detection_bytes)
-            else:
-                value = u.call(op_name, self.args.config_text, self.args.rule_name,
-                               self.args.rule_params)
-            ok, payload = unwrap(value)
-            if not ok:
-                raise StepFailed(truncate(f"{call} returned err: {payload}"))
-            if payload is None:
-                return "ok: none" if op_name == "read" or self.api == "0.1" else "ok"
-            if op_name == "read" and self.api == "1":
-                self.json_result(call, payload)
-            return truncate(f"ok: some: {show(payload)}")
-        return self.use(call, op)
+class ReadResult:
+    """What read() returned: compares by its JSON, passes back its raw value."""
 
-    def check_ping(self) -> str:
-        def op(u):
-            ok, value = unwrap(u.call("ping", self.args.config_bytes if self.api == "1"
-                                      else self.args.config_text))
-            if not ok:
-                raise StepFailed(truncate(f"ping() returned err: {value}"))
-            if value is not True:
-                raise StepFailed("ping() returned false: the service is reported unreachable")
-            return "ok: true"
-        return self.use("ping()", op)
+    def __init__(self, value, raw, name=None) -> None:
+        self.value, self.raw, self.name = value, raw, name
+
+    def __eq__(self, other) -> bool:
+        return self.value == (other.value if isinstance(other, ReadResult) else other)
+
+    def __str__(self) -> str:
+        return compact(self.value)
+
+
+# ---------------------------------------------------------------- lgc services create
+
+def lgc_services_create(doc) -> str:
+    """What `lgc services create` does with settings() (lgc 1.1.1, Service::configure):
+    it reads each property (type, default, description, format, and enums through
+    allOf/$ref into #/definitions), takes the default (or the type's zero value when
+    asked not to configure now) and validates {key: value} ALONE against the whole
+    schema, asking again until it passes: a value that cannot pass loops forever."""
+    if not isinstance(doc, dict):
+        raise StepFailed(f"settings() is not a JSON Schema object (got {type(doc).__name__})")
+    cls = validator_for(doc, default=Draft202012Validator)
+    try:
+        cls.check_schema(doc)
+    except SchemaError as exc:
+        raise StepFailed(truncate(f"settings(): lgc refuses the schema (jsonschema): {exc.message}"))
+    # lgc's jsonschema crate checks formats by default for drafts 4, 6 and 7 only.
+    checker = cls.FORMAT_CHECKER if cls in (Draft4Validator, Draft6Validator, Draft7Validator) else None
+    validator = cls(doc, format_checker=checker)
+    props = doc.get("properties")
+    if not isinstance(props, dict):
+        raise StepFailed("settings() JSON Schema has no 'properties' object: lgc configures nothing")
+    definitions = doc.get("definitions")
+    problems, notes, taken = [], [], []
+    for key in sorted(props):
+        prop = props[key]
+        if not isinstance(prop, dict):
+            problems.append(f"{key}: lgc cannot read a property that is not an object")
+            continue
+        wrong = [field for field in ("type", "description", "format")
+                 if field in prop and not isinstance(prop[field], str)]
+        if wrong or ("allOf" in prop and not isinstance(prop["allOf"], list)):
+            problems.append(f"{key}: lgc cannot read it ({', '.join(wrong) or 'allOf'} must be "
+                            f"{'a single string' if wrong else 'a list'}): services create stops")
+            continue
+        kind, default, enum = prop.get("type"), prop.get("default"), None
+        if "$ref" in prop:
+            problems.append(f"{key}: a bare $ref is not followed by lgc, so its type and values "
+                            f"are never offered; write allOf: [{{\"$ref\": {json.dumps(prop['$ref'])}}}]")
+            continue
+        for item in prop.get("allOf") or []:
+            ref = item.get("$ref") if isinstance(item, dict) else None
+            if not isinstance(ref, str):
+                continue
+            if not ref.startswith("#/definitions/"):
+                problems.append(f"{key}: lgc only follows $ref into #/definitions/ "
+                                f"(\"unexpected $ref format: {ref}\")")
+                break
+            target = definitions.get(ref[len("#/definitions/"):]) if isinstance(definitions, dict) else None
+            if not isinstance(target, dict):
+                problems.append(f"{key}: lgc finds no definition for {ref}")
+                break
+            kind = target.get("type") if isinstance(target.get("type"), str) else kind
+            enum = target.get("enum") if isinstance(target.get("enum"), list) else enum
+            default = target.get("default", default)
+        else:
+            if kind is None:
+                problems.append(f"{key}: no type, so lgc's prompt skips it and never sets it")
+                continue
+            if enum is not None and kind not in ("string", "integer", "boolean"):
+                problems.append(f"{key}: lgc offers enums of string, integer or boolean only, not {kind}")
+                continue
+            if default is None:
+                default = TYPE_DEFAULTS.get(kind)
+                notes.append(f"{key} has no default (lgc takes {json.dumps(default)})")
+            if default is None:
+                continue
+            errors = sorted(validator.iter_errors({key: default}), key=lambda e: e.path)
+            if errors:
+                problems.append(truncate(
+                    f"{key}: lgc checks {{{json.dumps(key)}: {json.dumps(default)}}} alone against "
+                    f"the whole schema and it fails ({errors[0].message}), so services create asks "
+                    f"again forever" + ("; drop the top-level \"required\" list and check required "
+                                        "settings when they are used" if errors[0].validator == "required" else ""), 400))
+                continue
+            taken.append(f"{key}={json.dumps(default)}" + (f" (one of {', '.join(map(json.dumps, enum))})" if enum else ""))
+    if problems:
+        raise StepFailed(truncate("lgc services create: " + "; ".join(problems), 1200))
+    return truncate("lgc services create takes " + ", ".join(taken)
+                    + (f"; {'; '.join(notes)}" if notes else ""), 600)
 
 
 # ---------------------------------------------------------------- command line
@@ -752,8 +1013,12 @@ def parse_args(argv):
     p.add_argument("--config", help="service settings (JSON file); without it and "
                    "--detection, the steps that need them are reported skipped")
     p.add_argument("--detection", help="sample detection rule (JSON file)")
+    p.add_argument("--changed-detection", help="the sample detection changed, as an "
+                   "author edits a rule file (JSON file): lgc apply updates it")
     p.add_argument("--broken-detection", help="detection validate() must reject "
                    "(file passed as is; default: bytes that are not JSON)")
+    p.add_argument("--siem", help="a test SIEM (Python script taking --port 0 --token T and "
+                   "printing its URL first): started for the run, the config's url set to it")
     p.add_argument("--deadline-seconds", type=float, default=DEFAULT_DEADLINE,
                    help="epoch deadline per Store (default 60)")
     p.add_argument("--cache-dir", default=str(default_cache),
@@ -769,8 +1034,13 @@ def parse_args(argv):
     args.samples = args.config is not None
     if not args.samples:
         return args
+    if args.siem and not Path(args.siem).is_file():
+        raise UsageError(f"no such test SIEM script: {args.siem}")
     config = load_json(args.config, "config")
     detection = load_json(args.detection, "detection")
+    changed = load_json(args.changed_detection, "changed detection") if args.changed_detection else None
+    args.config = config
+    args.service = config.get("url", "the configured service") if isinstance(config, dict) else "?"
     args.config_text = compact(config)
     args.config_bytes = args.config_text.encode("utf-8")
     args.detection_bytes = compact(detection).encode("utf-8")
@@ -781,20 +1051,26 @@ def parse_args(argv):
             raise UsageError(f"cannot read broken detection {args.broken_detection}: {exc}")
     else:
         args.broken_bytes = DEFAULT_BROKEN
-    if args.api == "0.1":
-        # lgc 0.1: a detection is {name, rules: {<plugin>: params}}; create/read/
-        # update/delete get (config, name, JSON of rules[<plugin>]).
-        if not isinstance(detection, dict) or not isinstance(detection.get("name"), str):
-            raise UsageError("with --api 0.1 the detection must be an object with a string 'name'")
-        stem = Path(args.component).stem
-        rules = detection.get("rules")
-        if isinstance(rules, dict) and stem in rules:
-            params = rules[stem]
-        else:  # a bare rule: everything but the name
-            params = {k: v for k, v in detection.items() if k not in ("name", "rules")}
-        args.rule_name = detection["name"]
-        args.rule_params = compact(params)
+    if args.api == "1":
+        args.rule, args.changed_rule = detection, changed
+        return args
+    # lgc 0.1: a detection is {name, rules: {<plugin>: params}}; create/read/update/
+    # delete get (config, name, JSON of rules[<plugin>]).
+    stem = Path(args.component).stem
+    args.rule = rule_01(detection, stem, "detection")
+    args.changed_rule = rule_01(changed, stem, "changed detection") if changed is not None else None
     return args
+
+
+def rule_01(detection, stem: str, what: str):
+    """(name, params) of an lgc 0.1 detection."""
+    if not isinstance(detection, dict) or not isinstance(detection.get("name"), str):
+        raise UsageError(f"with --api 0.1 the {what} must be an object with a string 'name'")
+    rules = detection.get("rules")
+    if isinstance(rules, dict) and stem in rules:
+        return detection["name"], rules[stem]
+    # a bare rule: everything but the name
+    return detection["name"], {k: v for k, v in detection.items() if k not in ("name", "rules")}
 
 
 def main(argv=None) -> int:
@@ -811,6 +1087,7 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     code = main()
+    stop_siems()
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter teardown: wasmtime's runtime threads can panic while

@@ -9,7 +9,7 @@ export interface ProgressOptions {
 }
 
 const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-const paint = { passed: '\x1b[32m', failed: '\x1b[31m', skipped: '\x1b[33m' } as const;
+const paint = { passed: '\x1b[32m', warned: '\x1b[33m', failed: '\x1b[31m', skipped: '\x1b[33m' } as const;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 

@@ -1,6 +1,7 @@
 import { ToolchainMissing } from './errors.js';
 
-export type StepStatus = 'passed' | 'failed' | 'skipped';
+/** 'warned': passed, but the real host would misbehave (the detail says how). */
+export type StepStatus = 'passed' | 'warned' | 'failed' | 'skipped';
 
 export interface Step {
   name: string;
@@ -70,8 +71,19 @@ export class StepLog {
   }
 }
 
+/** The last line of a passed verify: warnings and skipped checks are counted, never hidden. */
+export function verifiedLine(report: VerifyReport): string {
+  const count = (status: StepStatus) => report.steps.filter((step) => step.status === status).length;
+  const [warned, skipped] = [count('warned'), count('skipped')];
+  const notes = [
+    ...(warned ? [`${warned} warning${warned > 1 ? 's' : ''}`] : []),
+    ...(skipped ? [`${skipped} check${skipped > 1 ? 's' : ''} skipped`] : []),
+  ];
+  return `verified: ${report.artifact}${notes.length ? ` (${notes.join(', ')}, listed above)` : ''}`;
+}
+
 export function formatStep(step: Step): string {
-  const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' }[step.status];
+  const mark = { passed: 'ok  ', warned: 'warn', failed: 'FAIL', skipped: 'skip' }[step.status];
   const time = step.ms >= 1000 ? `${(step.ms / 1000).toFixed(1)} s` : `${Math.round(step.ms)} ms`;
   const [first, ...rest] = step.detail.split('\n');
   return [`${mark} ${step.name} (${time})${first ? `: ${first}` : ''}`, ...rest.map((line) => `       ${line}`)].join('\n');

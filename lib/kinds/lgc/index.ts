@@ -19,6 +19,8 @@ const hostDir = join(packageRoot, 'hosts', 'lgc');
 export const pins = {
   componentizePy: '0.25.1',
   pytest: '9.2.0',
+  /** The project's tests check the settings schema as lgc does (lgc 1.1.1 uses the jsonschema crate). */
+  jsonschema: '4.26.0',
   /** pip >= 25.1 installs PEP 735 dependency groups (`pip install --group dev`). */
   pip: '26.3',
   poetry: '2.5.1',
@@ -51,7 +53,8 @@ const apiQuestion = questions.find((question) => question.name === 'api')!;
 const verifyOptions: Question[] = [
   { ...apiQuestion, help: `${apiQuestion.help} [default: the project's, or 1]`, default: undefined },
   { name: 'config', message: 'Sample settings', help: "service settings (JSON file) the host calls the plugin with (default: the project's samples/config.json)", type: 'string' },
-  { name: 'detection', message: 'Sample detection', help: "detection rule (JSON file) for validate and the CRUD calls (default: the project's samples/detection.json)", type: 'string' },
+  { name: 'detection', message: 'Sample detection', help: "detection rule (JSON file) for validate and lgc's plan, apply and destroy calls (default: the project's samples/detection.json)", type: 'string' },
+  { name: 'changed-detection', message: 'Changed sample detection', help: "the sample detection edited, for lgc apply's update (default: the project's samples/detection-updated.json)", type: 'string' },
   timeoutOption(120),
 ];
 
@@ -166,6 +169,7 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   const config = options.config ? resolve(String(options.config)) : samples && join(samples, 'config.json');
   const detection = options.detection ? resolve(String(options.detection)) : samples && join(samples, 'detection.json');
   if (Boolean(config) !== Boolean(detection)) throw new UsageError('verify: --config and --detection go together for a bare .wasm');
+  const changed = options['changed-detection'] ? resolve(String(options['changed-detection'])) : samples && join(samples, 'detection-updated.json');
   const wasm = project ? await buildComponent(project, answers, log) : target.artifact;
   if (!wasm) return { artifact: null };
 
@@ -177,7 +181,13 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
 
   const args = [join(hostDir, 'lgc_host.py'), wasm, '--api', String(options.api ?? answers.api ?? '1'), '--cache-dir', join(cacheDir(), 'lgc-compiled')];
   if (config && detection) args.push('--config', config, '--detection', detection);
-  if (samples) args.push('--broken-detection', join(samples, 'broken-detection.json'));
+  if (changed && existsSync(changed)) args.push('--changed-detection', changed);
+  // A project's plan, apply and destroy calls go to its own test SIEM, never to the
+  // service its sample config names; a bare .wasm's go to the --config service.
+  if (project) {
+    args.push('--broken-detection', join(project, 'samples', 'broken-detection.json'));
+    if (existsSync(join(project, 'test_siem.py'))) args.push('--siem', join(project, 'test_siem.py'));
+  }
   await runHost(python, args, log, { timeoutMs: Number(options.timeout) * 1000, expected: [] });
   return { artifact: wasm };
 }
