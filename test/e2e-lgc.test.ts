@@ -1,13 +1,29 @@
 // LogCraft lgc plugins: Python compiled by componentize-py into a component, built
 // with each package tool for both plugin APIs and run in the reference host
 // (wasmtime with lgc's limits); then components that must be refused by name.
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir, verify } from './helpers.js';
+import { cli, root, tempDir, verify } from './helpers.js';
 import { count, fault } from './reliability.js';
 
 const LONG = 20 * 60_000;
+
+/** The steps that replay lgc's commands against the test SIEM, in order. */
+const COMMANDS = ['ping()', 'plan: read() before apply', 'apply: create()', 'plan after apply: read()', 'apply changed rule: read(), update()', 'destroy: read(), delete()'].map((step) => `host: ${step}`);
+
+/** A project's test SIEM, started as its README says (on a free port here). */
+async function testSiem(project: string) {
+  const child = spawn('python3', ['test_siem.py', '--port', '0', '--token', 'change-me'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => (log += chunk));
+  const [first] = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((line) => [line.value as string]);
+  const url = /http:\/\/127\.0\.0\.1:\d+/.exec(first ?? '')?.[0];
+  if (!url) throw new Error(`test_siem.py said ${first}`);
+  return { url, log: () => log, stop: () => child.kill() };
+}
 
 describe.each([
   ['1', 'pip'],
@@ -23,12 +39,14 @@ describe.each([
     expect(created.exitCode, JSON.stringify(out.verify?.steps?.filter((s: any) => !s.ok), null, 2)).toBe(0);
     expect(out.verify).toMatchObject({ kind: 'lgc', ok: true, status: 'passed', artifact: join(project, `${name}.wasm`) });
     const steps = Object.fromEntries(out.verify.steps.map((s: any) => [s.name, s]));
-    for (const step of ['install pinned tools', 'build component', 'plugin tests', 'host: load()', 'host: settings()', 'host: schema()', 'host: read()', 'host: ping()']) {
-      expect(steps[step], step).toMatchObject({ ok: true });
+    for (const step of ['install pinned tools', 'build component', 'plugin tests', 'host: load()', 'host: settings()', 'host: schema()', 'host: test SIEM', ...COMMANDS]) {
+      expect(steps[step], step).toMatchObject({ ok: true, status: 'passed' });
     }
     expect(steps['host: load()'].detail).toContain(name);
+    if (api === '1') expect(steps['host: settings()'].detail).toContain('lgc services create takes severity="medium" (one of "low", "medium", "high", "critical")');
     if (api === '1') expect(steps['host: validate()'].ok).toBe(true);
     else expect(steps['host: validate()']).toMatchObject({ status: 'skipped', ok: false });
+    expect(steps['host: ping()'].detail).toMatch(/^ok\(true\) from http:\/\/127\.0\.0\.1:\d+; err for a dead one \(cannot reach/);
 
     // The compiled component is cached: a second verify does not compile it again.
     const again = await verify(project);
@@ -41,47 +59,146 @@ describe.each([
     const bare = await verify(wasm, '--api', api);
     expect(bare.exitCode, JSON.stringify(bare.report.steps, null, 2)).toBe(0);
     expect(bare.report.steps.find((s: any) => s.name === 'host: ping()')).toMatchObject({ status: 'skipped', detail: 'no sample settings: pass --config FILE --detection FILE' });
-    const samples = join(project, 'samples');
-    const full = await verify(wasm, '--api', api, '--config', join(samples, 'config.json'), '--detection', join(samples, 'detection.json'));
-    expect(full.exitCode).toBe(0);
-    expect(full.report.steps.find((s: any) => s.name === 'host: ping()')).toMatchObject({ status: 'passed', ok: true });
+    // With samples, the calls go to the service --config names: here the project's test SIEM.
+    const siem = await testSiem(project);
+    try {
+      const samples = join(project, 'samples');
+      const config = join(tempDir(), 'config.json');
+      writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(join(samples, 'config.json'), 'utf8')), url: siem.url }));
+      const full = await verify(wasm, '--api', api, '--config', config, '--detection', join(samples, 'detection.json'), '--changed-detection', join(samples, 'detection-updated.json'));
+      expect(full.exitCode, JSON.stringify(full.report.steps, null, 2)).toBe(0);
+      expect(full.report.steps.find((s: any) => s.name === 'host: test SIEM').detail).toBe(`none started: calls go to the service in --config (${siem.url})`);
+      for (const step of COMMANDS) expect(full.report.steps.find((s: any) => s.name === step), step).toMatchObject({ ok: true, status: 'passed' });
+      expect(siem.log()).toMatch(/DELETE \/rules\/Suspicious%20PowerShell%20download -> 204/);
+    } finally {
+      siem.stop();
+    }
   });
 });
 
-describe('verify refuses a component that breaks lgc\'s rules', () => {
+/*
+ * Mistakes plugin authors make, each with the verdict verify must give: what the real
+ * lgc 1.1.1 breaks on (services create looping, an enum never offered, destroy removing
+ * nothing, plan never settling, ping "successful" for a dead SIEM...) fails, naming
+ * what lgc would do; a correct change passes. One project, restored between cases.
+ */
+describe('lgc plugin mistakes fail verify, correct changes pass (catalogue)', () => {
   let project: string;
   const original: Record<string, string> = {};
-  const edit = (file: string, from: string, to: string) => {
+  const edit = (file: string, from: string | RegExp, to: string) => {
     const path = join(project, file);
     original[file] ??= readFileSync(path, 'utf8');
-    const changed = original[file]!.replace(from, to);
-    expect(changed, `${file} has ${from}`).not.toBe(original[file]);
+    const changed = readFileSync(path, 'utf8').replace(from, to);
+    expect(changed, `${file} has ${from}`).not.toBe(readFileSync(path, 'utf8'));
     writeFileSync(path, changed);
   };
   const restore = () => {
     for (const [file, text] of Object.entries(original)) writeFileSync(join(project, file), text);
   };
-
-  it.each([
-    ['settings() returning invalid JSON', 'app.py', 'return json.dumps(logic.SETTINGS_SCHEMA).encode()', 'return b"{not json"', /settings\(\).*invalid JSON/],
-    ['load() returning a name that is not kebab-case', 'app.py', 'name=logic.PLUGIN_NAME', 'name="Bad_Name"', /not kebab-case/],
-    ['a plain exception (a trap)', 'app.py', 'return _checked(lambda: logic.ping(logic.parse_config(config)))', 'raise RuntimeError("boom")', /trap/i],
-    ['an allocation past the memory limit', 'app.py', 'return _checked(lambda: logic.ping(logic.parse_config(config)))', 'return len(bytearray(80 * 1024 * 1024)) > 0', /memory/i],
-  ] as const)('%s', { timeout: LONG }, async (_, file, from, to, message) => {
+  const prepare = async () => {
     project ??= await (async () => {
-      const dir = join(tempDir(), 'faulty');
-      const created = await cli(['new', 'lgc', dir, '--name', 'faulty', '--yes', '--author', 'E2E']);
+      const dir = join(tempDir(), 'catalogue');
+      const created = await cli(['new', 'lgc', dir, '--name', 'catalogue', '--yes', '--author', 'E2E']);
       expect(created.exitCode, created.stderr).toBe(0);
       return dir;
     })();
     restore();
-    edit(file, from, to);
+  };
+  const logic = 'plugin_logic.py';
+  const app = 'app.py';
+  type Edit = [file: string, from: string | RegExp, to: string];
+
+  it.each<[string, Edit[], string, RegExp]>([
+    ['a top-level "required" list in the settings schema (services create asks forever)',
+      [[logic, '    "type": "object",\n    "properties": {\n        "url"', '    "type": "object",\n    "required": ["url", "token"],\n    "properties": {\n        "url"']],
+      'host: settings()', /asks again forever; drop the top-level "required" list/],
+    ['an enum setting behind a bare $ref (lgc never offers it)',
+      [[logic, '"severity": {"allOf": [{"$ref": "#/definitions/Severity"}], "description": "Severity the SIEM', '"severity": {"$ref": "#/definitions/Severity", "description": "Severity the SIEM']],
+      'host: settings()', /severity: a bare \$ref is not followed by lgc/],
+    ['definitions moved to $defs (lgc follows #/definitions/ only)',
+      [[logic, '"severity": {"allOf": [{"$ref": "#/definitions/Severity"}], "description": "Severity the SIEM', '"severity": {"allOf": [{"$ref": "#/$defs/Severity"}], "description": "Severity the SIEM'], [logic, '    "definitions": {"Severity": SEVERITY},\n}\nREQUIRED', '    "$defs": {"Severity": SEVERITY},\n}\nREQUIRED']],
+      'host: settings()', /lgc only follows \$ref into #\/definitions\//],
+    ['a uri setting without a default (lgc takes "", which is no uri, and asks forever)',
+      [[logic, ', "default": "http://127.0.0.1:8080"}', '}']],
+      'host: settings()', /url: lgc checks \{"url": ""\} alone/],
+    ['a default of the wrong type',
+      [[logic, '"default": 30, "minimum": 1', '"default": "30", "minimum": 1']],
+      'host: settings()', /timeout: lgc checks \{"timeout": "30"\}/],
+    ['read() returning the rule whether or not the SIEM has it (plan: "will be updated" before apply)',
+      [[logic, '        if status == 404:\n            return None\n', '        if status == 404:\n            return detection\n']],
+      'host: plan: read() before apply', /read\(\) returned a rule the SIEM does not hold/],
+    ['read() returning the SIEM\'s record as is (plan never settles)',
+      [[logic, '        return {key: held[key] for key in DETECTION_SCHEMA["properties"] if key in held}', '        return held']],
+      'host: plan after apply: read()', /would show "will be updated" forever/],
+    ['delete() wanting a field read() does not return (destroy removes nothing, lgc exits 0)',
+      [[app, '        _checked(lambda: _siem(config).delete(logic.parse_detection(detection)))', '        if "id" not in json.loads(detection):\n            raise Err("unknown rule: no id")\n        _checked(lambda: _siem(config).delete(logic.parse_detection(detection)))']],
+      'host: destroy: read(), delete()', /delete\(\) rejected what read\(\) returned \(unknown rule: no id\)/],
+    ['delete() that never calls the SIEM',
+      [[logic, '        status, answer = self.call("DELETE", self.rule_path(detection))\n', '        return\n']],
+      'host: destroy: read(), delete()', /still finds the rule/],
+    ['update() that never calls the SIEM',
+      [[app, '    def update(self, config: bytes, detection: bytes) -> None:\n        _checked(', '    def update(self, config: bytes, detection: bytes) -> None:\n        return\n        _checked(']],
+      'host: apply changed rule: read(), update()', /would show "will be updated" forever/],
+    ['ping() answering false for an unreachable SIEM (lgc prints "successful")',
+      [[logic, '    def ping(self) -> bool:\n', '    def ping(self) -> bool:\n        try:\n            self.call("GET", "/health")\n        except PluginError:\n            return False\n']],
+      'host: ping()', /returned ok\(false\) for a service that does not answer .*lgc ping prints "connection successful"/],
+    ['rules kept in the plugin\'s memory instead of on the SIEM (lost in lgc\'s next command)',
+      [[app, 'def _siem(config: bytes) -> logic.Siem:\n    return logic.Siem(logic.parse_config(config), siem_client.send)', 'DEPLOYED = {}\n\n\nclass _Memory(logic.Siem):\n    def put(self, detection):\n        DEPLOYED[detection["title"]] = detection\n\n    def read(self, detection):\n        return DEPLOYED.get(detection["title"])\n\n    def delete(self, detection):\n        DEPLOYED.pop(detection["title"], None)\n\n\ndef _siem(config: bytes) -> logic.Siem:\n    return _Memory(logic.parse_config(config), siem_client.send)']],
+      'host: plan after apply: read()', /lgc runs each command in a new instance/],
+    ['a client that works once per instance (lgc calls one instance for every rule)',
+      [[app, 'def _siem(config: bytes) -> logic.Siem:\n', '_USED = []\n\n\ndef _siem(config: bytes) -> logic.Siem:\n    if _USED:\n        raise Err("session already closed")\n    _USED.append(True)\n']],
+      'host: plan: read() before apply', /session already closed/],
+    ['settings() returning invalid JSON',
+      [[app, 'return json.dumps(logic.SETTINGS_SCHEMA).encode()', 'return b"{not json"']],
+      'host: settings()', /settings\(\) returned invalid JSON/],
+    ['load() returning a name that is not kebab-case',
+      [[app, 'name=logic.PLUGIN_NAME', 'name="Bad_Name"']],
+      'host: load()', /not kebab-case/],
+    ['a plain exception (a trap)',
+      [[app, 'return _checked(lambda: _siem(config).ping())', 'raise RuntimeError("boom")']],
+      'host: ping()', /trap: ping\(\) raised RuntimeError: boom/],
+    ['an allocation past the memory limit',
+      [[app, 'return _checked(lambda: _siem(config).ping())', 'return len(bytearray(80 * 1024 * 1024)) > 0']],
+      'host: ping()', /memory limit/],
+  ])('fails: %s', { timeout: LONG }, async (_, edits, step, message) => {
+    await prepare();
+    for (const [file, from, to] of edits) edit(file, from, to);
     await fault('plugin faults: lgc', async () => {
       const { exitCode, report } = await verify(project);
-      expect(exitCode).toBe(1);
+      expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(1);
       expect(report.ok).toBe(false);
-      expect(report.cause).toMatch(message);
+      // The host fails the step where lgc misbehaves (the project's own tests may too).
+      const failed = report.steps.find((s: any) => s.status === 'failed' && s.name.startsWith('host: '));
+      expect(failed?.name, JSON.stringify(report.steps, null, 2)).toBe(step);
+      expect(failed.detail).toMatch(message);
     });
+  });
+
+  it.each<[string, Edit[]]>([
+    ['a new optional setting with an enum, the way lgc reads it', [[logic, '    "definitions": {"Severity": SEVERITY},\n}\nREQUIRED', '    "definitions": {"Severity": SEVERITY, "Region": {"type": "string", "enum": ["eu", "us"]}},\n}\nREQUIRED'], [logic, '        "severity": {"allOf": [{"$ref": "#/definitions/Severity"}], "description": "Severity the SIEM', '        "region": {"allOf": [{"$ref": "#/definitions/Region"}], "description": "Data region", "default": "eu"},\n        "severity": {"allOf": [{"$ref": "#/definitions/Severity"}], "description": "Severity the SIEM']]],
+    ['a read() that ignores fields the rule file does not set', [[logic, '        return {key: held[key] for key in DETECTION_SCHEMA["properties"] if key in held}', '        return {key: held[key] for key in detection if key in held}']]],
+  ])('passes: %s', { timeout: LONG }, async (_, edits) => {
+    await prepare();
+    for (const [file, from, to] of edits) edit(file, from, to);
+    const { exitCode, report } = await verify(project);
+    expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(0);
+    expect(report.steps.filter((s: any) => s.status === 'warned')).toEqual([]);
+  });
+});
+
+describe('a project on the WIT of the user\'s own lgc checkout', () => {
+  it('builds the wasi-http client world on it and verifies', { timeout: LONG }, async () => {
+    // lgc keeps its contract in two files (libs/bindings/plugin.wit and world.wit).
+    const wit = tempDir();
+    const bundled = readFileSync(join(root, 'templates', 'lgc', 'wit-1', 'wit', 'plugin.wit'), 'utf8');
+    const world = bundled.indexOf('world plugins');
+    writeFileSync(join(wit, 'plugin.wit'), bundled.slice(0, world));
+    writeFileSync(join(wit, 'world.wit'), `package logcraft:lgc@0.1.0;\n\n${bundled.slice(world)}`);
+    const project = join(tempDir(), 'own-wit');
+    const created = await cli(['new', 'lgc', project, '--name', 'own-wit', '--wit', wit, '--yes', '--author', 'E2E', '--verify', '--json']);
+    const out = JSON.parse(created.stdout);
+    expect(created.exitCode, JSON.stringify(out.verify?.steps?.filter((s: any) => !s.ok), null, 2)).toBe(0);
+    expect(readdirSync(join(project, 'wit')).sort()).toEqual(['client.wit', 'deps', 'plugin.wit', 'world.wit']);
   });
 });
 

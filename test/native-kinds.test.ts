@@ -128,7 +128,10 @@ describe('lgc answers and rendering', () => {
     writeFileSync(join(dir, 'world.wit'), 'package logcraft:lgc@0.1.0;\n// mine\n');
     writeFileSync(join(dir, 'deps', 'extra.wit'), '// dep\n');
     const files = await renderProject(lgc, { ...answers, wit: dir });
-    expect(files.filter((f) => f.path.startsWith('wit/')).map((f) => f.path).sort()).toEqual(['wit/deps/extra.wit', 'wit/world.wit']);
+    const wit = files.filter((f) => f.path.startsWith('wit/')).map((f) => f.path);
+    // The user's contract, plus the world that adds the wasi-http client and its WASI packages.
+    expect(wit).toEqual(expect.arrayContaining(['wit/deps/extra.wit', 'wit/world.wit', 'wit/client.wit', 'wit/deps/http/types.wit']));
+    expect(wit).not.toContain('wit/plugin.wit');
     expect(file(files, 'wit/world.wit')).toContain('// mine');
   });
 

@@ -56,6 +56,7 @@ import json
 import math
 import os
 import re
+import socket
 import subprocess
 import tempfile
 import threading
@@ -110,6 +111,8 @@ TYPE_DEFAULTS = {"string": "", "boolean": False, "integer": 0, "array": [], "obj
 SAMPLED_STEPS = ("validate()", "test SIEM", "ping()", "plan: read() before apply",
                  "apply: create()", "plan after apply: read()",
                  "apply changed rule: read(), update()", "destroy: read(), delete()")
+PING_FALSE = ("lgc ping prints \"connection successful\" for it: report an unreachable "
+              "service as err(reason)")
 # Test SIEMs started by this host: stopped before it exits, whichever way.
 SIEMS: list = []
 
@@ -151,6 +154,14 @@ class StepFailed(Exception):
 
 class StepWarning(Exception):
     """The step passed, but lgc would misbehave: the message says how."""
+
+
+def closed_port_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens (a port just freed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 def stop_siems() -> None:
@@ -654,9 +665,18 @@ class Host:
             if not ok:
                 raise StepFailed(truncate(f"ping() returned err: {value}"))
             if value is not True:
-                raise StepFailed("ping() returned ok(false), and lgc ping prints \"connection "
-                                 "successful\" for it: report an unreachable service as err(reason)")
-            return f"ok(true) from {self.args.service}"
+                raise StepFailed(f"ping() returned ok(false) for {self.args.service}: " + PING_FALSE)
+            if not isinstance(self.args.config, dict) or not isinstance(self.args.config.get("url"), str):
+                return f"ok(true) from {self.args.service}"
+            # lgc ping reports anything but an error as success: a dead service must be one.
+            dead = closed_port_url()
+            config = compact({**self.args.config, "url": dead})
+            ok, value = unwrap(self.call(instance(), "ping", "ping()", config.encode() if self.api == "1" else config))
+            if ok and value is not True:
+                raise StepFailed(f"ping() returned ok(false) for a service that does not answer ({dead}): " + PING_FALSE)
+            if ok:
+                raise StepFailed(f"ping() returned ok(true) for a service that does not answer ({dead})")
+            return truncate(f"ok(true) from {self.args.service}; err for a dead one ({value})")
 
         def plan_fresh():
             found = self.read(instance(), rule)

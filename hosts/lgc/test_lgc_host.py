@@ -1,7 +1,8 @@
 """Self-test of the reference lgc host: real plugin components built with
-componentize-py from small app modules written here, plus a few components
-written in WAT, run through lgc_host.py as a subprocess the way the
-TypeScript verifier runs it.
+componentize-py (the generator's own templates for the good plugins, small app
+modules written here for the faulty ones), plus a few components written in WAT,
+run through lgc_host.py as a subprocess the way the TypeScript verifier runs it,
+with the templates' test SIEM.
 
 Run: python3 -m pytest -p no:cacheprovider hosts/lgc
 
@@ -13,6 +14,7 @@ installed; everything else that goes wrong fails them.
 import fcntl
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -27,246 +29,105 @@ HOST = HERE / "lgc_host.py"
 REQUIREMENTS = HERE / "requirements.txt"
 COMPONENTIZE_PY = "componentize-py==0.25.1"
 VENV = Path(os.environ.get("LGC_TEST_VENV") or "/tmp/lgc-test-venv")
-STEP_NAMES = ["compile", "instantiate", "load()", "settings()", "schema()",
-              "validate()", "validate(broken)", "read()", "create()",
-              "update()", "delete()", "ping()"]
-
-# -- WIT: the two plugin API contracts ------------------------------------------
-
-WIT_API1 = """\
-package logcraft:lgc@0.1.0;
-
-interface plugin {
-    type bytes = list<u8>;
-
-    record metadata {
-        name: string,
-        version: string,
-    }
-
-    load: func() -> metadata;
-    settings: func() -> result<bytes, string>;
-    schema: func() -> result<bytes, string>;
-    validate: func(detection: bytes) -> result<_, string>;
-    create: func(config: bytes, detection: bytes) -> result<_, string>;
-    read: func(config: bytes, detection: bytes) -> result<option<bytes>, string>;
-    update: func(config: bytes, detection: bytes) -> result<_, string>;
-    delete: func(config: bytes, detection: bytes) -> result<_, string>;
-    ping: func(config: bytes) -> result<bool, string>;
-}
-
-world plugins {
-    export plugin;
-}
-"""
-
-WIT_API01 = """\
-package logcraft:lgc@0.1.0;
-
-interface plugin {
-    record metadata {
-        name: string,
-        version: string,
-        author: string,
-        description: string,
-    }
-
-    load: func() -> metadata;
-    settings: func() -> string;
-    schema: func() -> string;
-    create: func(config: string, name: string, params: string) -> result<option<string>, string>;
-    read: func(config: string, name: string, params: string) -> result<option<string>, string>;
-    update: func(config: string, name: string, params: string) -> result<option<string>, string>;
-    delete: func(config: string, name: string, params: string) -> result<option<string>, string>;
-    ping: func(config: string) -> result<bool, string>;
-}
-
-world plugins {
-    export plugin;
-}
-"""
+TEMPLATES = HERE.parent.parent / "templates" / "lgc"
+SIEM = TEMPLATES / "common" / "test_siem.py"
+SAMPLED = ["validate()", "test SIEM", "ping()", "plan: read() before apply", "apply: create()",
+           "plan after apply: read()", "apply changed rule: read(), update()",
+           "destroy: read(), delete()"]
+STEP_NAMES = ["compile", "instantiate", "load()", "settings()", "schema()", *SAMPLED]
 
 # -- app modules ------------------------------------------------------------------
 
-# Shared by both APIs: schemas and checks, in plain Python.
-COMMON = '''
+# Faulty plugins are the template's plugin with one mistake each: a module that
+# overrides methods of its Plugin (the template's app.py, imported as Base).
+OVERRIDES_HEAD = '''
 import json
 import os
 import sys
 import time
 
-from wit_world import exports
-from wit_world.exports.plugin import Metadata
 from componentize_py_types import Err
+from wit_world.exports.plugin import Metadata
 
-SETTINGS = {
-    "type": "object",
-    "required": ["url"],
-    "properties": {
-        "url": {"type": "string", "format": "uri", "description": "API base URL"},
-        "timeout": {"type": "integer", "default": 30, "description": "Timeout (s)"},
-        "level": {"$ref": "#/definitions/Level", "default": "info",
-                  "description": "Log level"},
-    },
-    "definitions": {"Level": {"type": "string", "enum": ["info", "debug"]}},
-}
-RULE = {
-    "type": "object",
-    "required": ["title", "query"],
-    "properties": {"title": {"type": "string"}, "query": {"type": "string"}},
-}
-
-
-def parse(text, what):
-    try:
-        return json.loads(text)
-    except ValueError as e:
-        raise Err(f"{what} is not JSON: {e}")
-
-
-def check_rule(text):
-    rule = parse(text, "detection")
-    if not isinstance(rule, dict):
-        raise Err("detection is not an object")
-    for key in RULE["required"]:
-        if not isinstance(rule.get(key), str) or not rule[key]:
-            raise Err(f"detection needs a non-empty string {key!r}")
-    return rule
-
-
-def check_config(text):
-    cfg = parse(text, "config")
-    if not isinstance(cfg, dict) or not str(cfg.get("url", "")).startswith("https://"):
-        raise Err("config needs an https url")
-    return cfg
+from app import Plugin as Base
 '''
-
-API1_BASE = COMMON + '''
-
-class Base(exports.Plugin):
-    def load(self):
-        return Metadata(name=NAME, version="1.2.3")
-
-    def settings(self):
-        return json.dumps(SETTINGS).encode()
-
-    def schema(self):
-        return json.dumps(RULE).encode()
-
-    def validate(self, detection):
-        check_rule(detection)
-
-    def create(self, config, detection):
-        check_config(config)
-        check_rule(detection)
-
-    def read(self, config, detection):
-        cfg, rule = check_config(config), check_rule(detection)
-        return json.dumps({"url": cfg["url"], **rule}).encode()
-
-    def update(self, config, detection):
-        check_config(config)
-        check_rule(detection)
-
-    def delete(self, config, detection):
-        check_config(config)
-        check_rule(detection)
-
-    def ping(self, config):
-        check_config(config)
-        return True
-'''
-
-API01_BASE = COMMON + '''
-
-class Base(exports.Plugin):
-    def load(self):
-        return Metadata(name=NAME, version="0.1.0", author="Tests",
-                        description="API 0.1 test plugin")
-
-    def settings(self):
-        return json.dumps(SETTINGS)
-
-    def schema(self):
-        return json.dumps(RULE)
-
-    def create(self, config, name, params):
-        cfg, rule = check_config(config), check_rule(params)
-        return json.dumps({"name": name, "url": cfg["url"], **rule})
-
-    def read(self, config, name, params):
-        return self.create(config, name, params)
-
-    def update(self, config, name, params):
-        return self.create(config, name, params)
-
-    def delete(self, config, name, params):
-        check_config(config)
-        return None
-
-    def ping(self, config):
-        check_config(config)
-        return True
-'''
-
-PLAIN = "\n\nclass Plugin(Base):\n    pass\n"
 
 FAULTY = '''
-
 class Plugin(Base):
     def validate(self, detection):
         raise ValueError("boom from validate")
 
-    def read(self, config, detection):
-        # What the sandbox shows the guest; also writes to stdout/stderr.
+    def ping(self, config):
+        # What the sandbox shows the guest, as ping's error; also writes to stdout/stderr.
         print("GUEST-STDOUT-MARKER")
         print("GUEST-STDERR-MARKER", file=sys.stderr)
         try:
             root = sorted(os.listdir("/"))
         except OSError as e:
             root = "error: " + type(e).__name__
-        return json.dumps({"env": dict(os.environ), "argv": sys.argv, "root": root}).encode()
+        raise Err(json.dumps({"env": dict(os.environ), "argv": sys.argv, "root": root}))
+'''
 
-    def update(self, config, detection):
+FORGETFUL = '''
+RULES = {}
+
+
+class Plugin(Base):
+    def create(self, config, detection):
+        rule = json.loads(detection)
+        RULES[rule["title"]] = rule
+
+    def read(self, config, detection):
+        rule = RULES.get(json.loads(detection)["title"])
+        return None if rule is None else json.dumps(rule).encode()
+'''
+
+SPINNER = '''
+class Plugin(Base):
+    def ping(self, config):
         while True:
             pass
+'''
 
-    def delete(self, config, detection):
-        cfg = check_config(config)
-        time.sleep(cfg.get("sleep", 0))
+SLEEPER = '''
+class Plugin(Base):
+    def ping(self, config):
+        time.sleep(30)
+        return True
 '''
 
 MEMORY_HOG = '''
-
 class Plugin(Base):
-    def read(self, config, detection):
-        block = bytearray(30 * 1024 * 1024)  # under the 50 MiB cap
+    def ping(self, config):
+        block = bytearray(16 * 1024 * 1024)  # under the 50 MiB cap
         block[-1] = 1
-        return None
+        return super().ping(config)
 
     def create(self, config, detection):
         block = bytearray(64 * 1024 * 1024)  # past the cap
         block[-1] = 1
 '''
 
-# stem -> (WIT, app module source); the stem is the plugin name.
+# stem -> (the API whose template is built, overrides of its Plugin or None); the
+# stem is the plugin name.
 COMPONENTS = {
-    "good-one": (WIT_API1, API1_BASE + PLAIN),
-    "good-zero": (WIT_API01, API01_BASE + PLAIN),
-    "bad-json": (WIT_API1, API1_BASE + '''
-
+    "good-one": ("1", None),
+    "good-zero": ("0.1", None),
+    "bad-json": ("1", '''
 class Plugin(Base):
     def settings(self):
         return b"{not json"
 '''),
-    "bad-name": (WIT_API1, API1_BASE + '''
-
+    "bad-name": ("1", '''
 class Plugin(Base):
     def load(self):
         return Metadata(name="Foo_Bar", version="1.2.3")
 '''),
-    "faulty": (WIT_API1, API1_BASE + FAULTY),
-    "memory-hog": (WIT_API1, API1_BASE + MEMORY_HOG),
+    "faulty": ("1", FAULTY),
+    "forgetful": ("1", FORGETFUL),
+    "spinner": ("1", SPINNER),
+    "sleeper": ("1", SLEEPER),
+    "memory-hog": ("1", MEMORY_HOG),
 }
 
 # Components written in WAT (compiled by wasmtime's wat2wasm).
@@ -281,11 +142,31 @@ WAT_OTHER_WORLD = """
 """
 CORE_MODULE = b"\0asm\x01\x00\x00\x00"  # a valid, empty core module
 
-CONFIG = {"url": "https://siem.example.com", "timeout": 5, "level": "debug"}
+# The test SIEM takes the config's token; the host points url at it.
+CONFIG = {"url": "http://127.0.0.1:9", "token": "self-test", "timeout": 5, "level": "debug"}
 DETECTION = {"title": "Suspicious PowerShell", "query": "process=powershell.exe"}
-DETECTION_01 = {"name": "suspicious-powershell",
-                "rules": {"good-zero": {"title": "Suspicious PowerShell",
-                                        "query": "process=powershell.exe"}}}
+CHANGED = {**DETECTION, "query": "process=pwsh.exe", "severity": "high"}
+DETECTION_01 = {"name": "Suspicious PowerShell", "rules": {"good-zero": {"query": "process=powershell.exe"}}}
+CHANGED_01 = {"name": "Suspicious PowerShell", "rules": {"good-zero": {"query": "process=pwsh.exe"}}}
+
+
+def render_template(api: str, stem: str, dest: Path) -> None:
+    """The generator's lgc template for `api`, the files a component needs, with
+    the few placeholders they hold filled in (the generator renders the rest)."""
+    values = {"name": stem, "version": "1.2.3", "author": "Tests", "description": "self-test"}
+    sources = {"app.py": TEMPLATES / f"api-{api}" / "app.py.ejs",
+               "plugin_logic.py": TEMPLATES / "common" / "plugin_logic.py.ejs",
+               "siem_client.py": TEMPLATES / "common" / "siem_client.py"}
+    for wit_root in (TEMPLATES / "common" / "wit", TEMPLATES / f"wit-{api}" / "wit"):
+        for path in wit_root.rglob("*.wit"):
+            sources[f"wit/{path.relative_to(wit_root)}"] = path
+    for name, path in sources.items():
+        text = path.read_text()
+        text = re.sub(r"<%- python\((\w+)\) %>", lambda m: json.dumps(values[m.group(1)]), text)
+        text = text.replace("<%- pins.componentizePy %>", COMPONENTIZE_PY.split("==")[1])
+        assert "<%" not in text, f"{path} has a placeholder this test does not fill"
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_text(text)
 
 
 # -- tools ------------------------------------------------------------------------
@@ -294,15 +175,14 @@ def venv_python() -> Path:
     return VENV / "bin" / "python"
 
 
+def wanted() -> str:
+    """What the venv must hold: componentize-py and the host's requirements."""
+    return f"{COMPONENTIZE_PY}\n{REQUIREMENTS.read_text()}"
+
+
 def installed(python: Path) -> bool:
-    probe = ("import importlib.metadata as m, sys; "
-             "sys.exit(0 if m.version('componentize-py') == sys.argv[1] else 1)")
-    want = COMPONENTIZE_PY.split("==")[1]
-    if not python.exists():
-        return False
-    probe_wasmtime = "import wasmtime.component"
-    return (subprocess.run([python, "-c", probe, want], capture_output=True).returncode == 0
-            and subprocess.run([python, "-c", probe_wasmtime], capture_output=True).returncode == 0)
+    marker = VENV / "installed.txt"
+    return python.exists() and marker.exists() and marker.read_text() == wanted()
 
 
 @pytest.fixture(scope="module")
@@ -320,7 +200,7 @@ def tools() -> Path:
             if got.returncode != 0:
                 pytest.skip(f"cannot install {COMPONENTIZE_PY}: {got.stderr.strip()[-500:]}")
             subprocess.run(pip + ["-r", REQUIREMENTS], check=True)
-        assert installed(python)
+            (VENV / "installed.txt").write_text(wanted())
     return python
 
 
@@ -332,16 +212,19 @@ def built(tools, tmp_path_factory) -> dict[str, Path]:
     componentize = tools.parent / "componentize-py"
 
     def build(stem: str) -> tuple[str, Path, float]:
-        wit, app = COMPONENTS[stem]
         src = root / stem
         (src / "wit").mkdir(parents=True)
-        (src / "wit" / "plugin.wit").write_text(wit)
-        (src / "app.py").write_text(f"NAME = {stem!r}  # the plugin name is the file stem\n" + app)
+        api, overrides = COMPONENTS[stem]
+        render_template(api, stem, src)
+        module = "app"
+        if overrides:
+            (src / "faulty_app.py").write_text(OVERRIDES_HEAD + overrides)
+            module = "faulty_app"
         out = root / f"{stem}.wasm"
         start = time.monotonic()
         done = subprocess.run(
-            [componentize, "-d", "wit", "-w", "plugins", "componentize",
-             "-p", ".", "app", "-o", out],
+            [componentize, "-d", "wit", "-w", "plugins-client", "componentize",
+             "-p", ".", module, "-o", out],
             cwd=src, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, f"building {stem}: {done.stdout}{done.stderr}"
         return stem, out, time.monotonic() - start
@@ -366,8 +249,8 @@ def built(tools, tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("inputs")
-    files = {"config": CONFIG, "detection": DETECTION, "detection01": DETECTION_01,
-             "broken": {"title": ""}, "sleepy": {**CONFIG, "sleep": 30}}
+    files = {"config": CONFIG, "detection": DETECTION, "changed": CHANGED,
+             "detection01": DETECTION_01, "changed01": CHANGED_01, "broken": {"title": ""}}
     for name, value in files.items():
         (root / f"{name}.json").write_text(json.dumps(value))
     return {name: root / f"{name}.json" for name in files}
@@ -411,36 +294,49 @@ def run_host(python: Path, component: Path, *args, env=None) -> Run:
 
 @pytest.fixture(scope="module")
 def host(tools, built, inputs, cache):
-    """host(stem, *extra args, api="1", detection=...) runs the host on a built component."""
-    def run(stem, *extra, api="1", config="config", detection=None, env=None):
-        detection = detection or ("detection01" if api == "0.1" else "detection")
-        return run_host(tools, built[stem], "--api", api, "--config", inputs[config],
-                        "--detection", inputs[detection], "--cache-dir", cache, *extra,
-                        env=env)
+    """host(stem, *extra args, api="1") runs the host on a built component with the
+    sample config and rules and the templates' test SIEM."""
+    def run(stem, *extra, api="1", env=None):
+        suffix = "01" if api == "0.1" else ""
+        return run_host(tools, built[stem], "--api", api, "--config", inputs["config"],
+                        "--detection", inputs[f"detection{suffix}"],
+                        "--changed-detection", inputs[f"changed{suffix}"],
+                        "--broken-detection", inputs["broken"], "--siem", SIEM,
+                        "--cache-dir", cache, *extra, env=env)
     return run
+
+
+def services_create(tools: Path, schema: dict) -> tuple[bool, str]:
+    """lgc_host.lgc_services_create on a settings schema: (passed, detail)."""
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import lgc_host\n"
+            "try:\n    print(json.dumps([True, lgc_host.lgc_services_create(json.loads(sys.argv[2]))]))\n"
+            "except lgc_host.StepFailed as e:\n    print(json.dumps([False, str(e)]))")
+    done = subprocess.run([tools, "-c", code, HERE, json.dumps(schema)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return tuple(json.loads(done.stdout))
 
 
 # -- tests --------------------------------------------------------------------------
 
-def test_good_api1_plugin_passes_every_step(host, inputs):
-    run = host("good-one", "--broken-detection", inputs["broken"])
+def test_the_template_plugin_passes_lgc_s_whole_command_sequence(host):
+    run = host("good-one")
     assert [s["name"] for s in run.steps] == STEP_NAMES, run.stdout
     assert run.failed() == [], run.stdout
     assert run.code == 0, run.stderr
     assert run.step("load()")["detail"] == "name='good-one' version='1.2.3'"
-    assert "properties: url, timeout, level" in run.step("settings()")["detail"]
-    assert "err as expected" in run.step("validate(broken)")["detail"]
-    read = run.step("read()")["detail"]
-    assert read.startswith("ok: some: ") and "Suspicious PowerShell" in read
-    assert run.step("ping()")["detail"] == "ok: true"
+    assert 'severity="medium" (one of "low", "medium", "high", "critical")' in run.step("settings()")["detail"]
+    assert "the broken one refused" in run.step("validate()")["detail"]
+    assert run.step("test SIEM")["detail"].startswith("test_siem.py listening on http://127.0.0.1:")
+    assert run.step("plan: read() before apply")["detail"].startswith("none")
+    assert "no changes" in run.step("plan after apply: read()")["detail"]
+    assert run.step("destroy: read(), delete()")["detail"].endswith("read() finds nothing after it")
 
 
 def test_without_samples_the_calls_needing_them_are_skipped(tools, built, inputs, cache):
     run = run_host(tools, built["good-one"], "--api", "1", "--cache-dir", cache)
     assert [s["name"] for s in run.steps] == STEP_NAMES, run.stdout
     assert run.failed() == [] and run.code == 0, run.stdout
-    sampled = [s["name"] for s in run.steps if s.get("status") == "skipped"]
-    assert sampled == ["validate()", "validate(broken)", "read()", "create()", "update()", "delete()", "ping()"]
+    assert [s["name"] for s in run.steps if s.get("status") == "skipped"] == SAMPLED
     assert run.step("load()")["ok"] and run.step("settings()")["ok"]
 
 
@@ -449,19 +345,50 @@ def test_config_without_detection_is_a_usage_error(tools, built, inputs, cache):
     assert run.code == 2 and "--config and --detection go together" in run.stderr
 
 
-def test_good_api01_plugin_passes_and_skips_validate(host):
+def test_the_api01_template_passes_and_skips_validate(host):
     run = host("good-zero", api="0.1")
     assert [s["name"] for s in run.steps] == STEP_NAMES, run.stdout
     assert run.code == 0, run.stdout
-    for name in ("validate()", "validate(broken)"):
-        step = run.step(name)
-        assert step["status"] == "skipped" and step["ok"] is False
-    assert all(s["ok"] for s in run.steps if "status" not in s), run.stdout
+    step = run.step("validate()")
+    assert step["status"] == "skipped" and step["ok"] is False
+    assert run.failed() == [], run.stdout
     assert "author='Tests'" in run.step("load()")["detail"]
-    # create() got the detection's name and the JSON of rules["good-zero"].
-    created = json.loads(run.step("create()")["detail"][len("ok: some: "):])
-    assert created == {"name": "suspicious-powershell", "url": CONFIG["url"], **DETECTION}
-    assert run.step("delete()")["detail"] == "ok: none"
+    assert "no changes" in run.step("apply changed rule: read(), update()")["detail"]
+
+
+@pytest.mark.parametrize("schema, message", [
+    ({"type": "object", "required": ["url", "token"], "properties": {
+        "url": {"type": "string", "default": "http://x"}, "token": {"type": "string", "default": "t"}}},
+     'url: lgc checks {"url": "http://x"} alone against the whole schema and it fails '
+     "('token' is a required property), so services create asks again forever; drop the top-level"),
+    ({"properties": {"level": {"$ref": "#/definitions/L", "default": "a"}},
+      "definitions": {"L": {"type": "string", "enum": ["a", "b"]}}},
+     'level: a bare $ref is not followed by lgc'),
+    ({"properties": {"level": {"allOf": [{"$ref": "#/$defs/L"}]}}, "$defs": {"L": {"type": "string"}}},
+     "level: lgc only follows $ref into #/definitions/"),
+    ({"$schema": "http://json-schema.org/draft-07/schema#",
+      "properties": {"url": {"type": "string", "format": "uri"}}},
+     'url: lgc checks {"url": ""} alone against the whole schema and it fails'),
+    ({"properties": {"port": {"type": "integer", "default": "8080"}}},
+     'port: lgc checks {"port": "8080"}'),
+    ({"properties": {"mode": {"description": "no type"}}}, "mode: no type, so lgc's prompt skips it"),
+    ({"properties": {"tags": {"type": ["string", "null"]}}}, "tags: lgc cannot read it (type must be a single string)"),
+])
+def test_settings_that_lgc_services_create_cannot_take_fail_naming_the_setting(tools, schema, message):
+    passed, detail = services_create(tools, schema)
+    assert not passed and message in detail, detail
+
+
+def test_settings_lgc_takes_pass_with_what_it_would_store(tools):
+    passed, detail = services_create(tools, {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "properties": {"url": {"type": "string", "format": "uri", "default": "https://siem"},
+                       "token": {"type": "string"},
+                       "level": {"allOf": [{"$ref": "#/definitions/L"}], "default": "b"}},
+        "definitions": {"L": {"type": "string", "enum": ["a", "b"]}}})
+    assert passed, detail
+    assert detail == ('lgc services create takes level="b" (one of "a", "b"), token="", '
+                      'url="https://siem"; token has no default (lgc takes "")')
 
 
 def test_settings_returning_invalid_json_fails_naming_it(host):
@@ -478,32 +405,39 @@ def test_non_kebab_case_name_fails_load(host):
     assert run.code == 1
 
 
-def test_trap_and_deadline_fail_naming_the_call(host):
-    run = host("faulty", "--deadline-seconds", "1")
-    assert run.failed() == ["validate()", "validate(broken)", "update()"], run.stdout
+def test_a_rule_kept_in_memory_is_lost_in_lgc_s_next_command(host):
+    run = host("forgetful")
+    assert run.failed() == ["plan after apply: read()"], run.stdout
+    assert "lgc runs each command in a new instance" in run.step("plan after apply: read()")["detail"]
+
+
+def test_a_trap_fails_naming_the_call_and_the_sandbox_is_empty(host):
+    run = host("faulty", env={"LGC_TEST_SECRET": "leak-me"})
+    assert run.failed() == ["validate()", "ping()"], run.stdout
     detail = run.step("validate()")["detail"]
     assert detail.startswith("trap: validate() raised ValueError: boom from validate"), detail
-    update = run.step("update()")
-    assert update["detail"].startswith("deadline exceeded after 1 s"), update
-    assert 900 <= update["ms"] < 10_000, update
+    seen = json.loads(run.step("ping()")["detail"][len("ping() returned err: "):])
+    assert seen["env"] == {}, seen
+    assert seen["root"].startswith("error: "), seen  # no preopened directory
+    assert len(seen["argv"]) <= 1, seen
+    for marker in ("GUEST-STDOUT-MARKER", "GUEST-STDERR-MARKER", "LGC_TEST_SECRET"):
+        assert marker not in run.stdout and marker not in run.stderr
     assert run.code == 1
 
 
-def test_sandbox_has_no_env_args_preopens_or_inherited_output(host):
-    run = host("faulty", "--deadline-seconds", "1", env={"LGC_TEST_SECRET": "leak-me"})
-    seen = json.loads(run.step("read()")["detail"][len("ok: some: "):])
-    assert seen["env"] == {}, seen
-    assert "LGC_TEST_SECRET" not in json.dumps(seen)
-    assert seen["root"].startswith("error: "), seen  # no preopened directory
-    assert len(seen["argv"]) <= 1, seen
-    for marker in ("GUEST-STDOUT-MARKER", "GUEST-STDERR-MARKER"):
-        assert marker not in run.stdout and marker not in run.stderr
+def test_running_past_the_deadline_is_interrupted(host):
+    run = host("spinner", "--deadline-seconds", "1")
+    assert run.failed() == ["ping()"], run.stdout
+    ping = run.step("ping()")
+    assert ping["detail"].startswith("deadline exceeded after 1 s"), ping
+    assert 900 <= ping["ms"] < 10_000, ping
+    assert run.code == 1
 
 
 def test_guest_blocked_in_host_call_is_stopped_after_deadline(host):
-    run = host("faulty", "--deadline-seconds", "1", config="sleepy")
+    run = host("sleeper", "--deadline-seconds", "1")
     last = run.steps[-1]
-    assert last["name"] == "delete()" and not last["ok"], run.stdout
+    assert last["name"] == "ping()" and not last["ok"], run.stdout
     assert last["detail"].startswith("deadline exceeded after 1 s"), last
     assert run.code == 1
     assert run.seconds < 20
@@ -511,9 +445,9 @@ def test_guest_blocked_in_host_call_is_stopped_after_deadline(host):
 
 def test_allocation_past_50_mib_hits_the_memory_limit(host):
     run = host("memory-hog")
-    assert run.failed() == ["create()"], run.stdout
-    assert run.step("create()")["detail"].startswith("memory limit: "), run.stdout
-    assert run.step("read()")["ok"]  # 30 MiB fits under the cap
+    assert run.failed() == ["apply: create()"], run.stdout
+    assert run.step("apply: create()")["detail"].startswith("memory limit: "), run.stdout
+    assert run.step("ping()")["ok"]  # 16 MiB fits under the cap
     assert run.code == 1
 
 
@@ -534,25 +468,31 @@ def test_wrong_world_fails_instantiate(host):
 
 
 def test_wrong_api_fails_instantiate_naming_the_interface(host):
-    run = host("good-zero", api="1", detection="detection")
+    run = host("good-zero", api="1")
     detail = run.step("instantiate")["detail"]
     assert not run.step("instantiate")["ok"]
     assert detail.startswith("wrong interface:") and "try --api 0.1" in detail, detail
     assert run.code == 1
 
 
-def test_second_run_is_cached_and_faster(tools, built, inputs, tmp_path):
-    def run():
-        return run_host(tools, built["good-one"], "--api", "1", "--config", inputs["config"],
-                        "--detection", inputs["detection"], "--cache-dir", tmp_path)
+def test_second_run_is_cached_and_faster_and_a_slow_cold_compile_warns(tools, built, inputs, tmp_path):
+    def run(*extra):
+        return run_host(tools, built["good-one"], "--api", "1", "--cache-dir", tmp_path, *extra)
     cold, warm = run(), run()
     assert cold.code == warm.code == 0, cold.stdout + warm.stdout
     assert cold.step("compile")["detail"].startswith("compiled in ")
-    assert warm.step("compile")["detail"] == "cached"
+    assert re.fullmatch(r"cached \(a cold compile took \d+\.\d s\)", warm.step("compile")["detail"])
     assert warm.step("compile")["ms"] < cold.step("compile")["ms"]
     assert warm.seconds < cold.seconds
     print(f"cold run {cold.seconds:.2f} s (compile {cold.step('compile')['ms']:.0f} ms), "
           f"cached run {warm.seconds:.2f} s (compile {warm.step('compile')['ms']:.0f} ms)")
+
+    # lgc's deadline covers the cold compile: past half of it is a warning, not a failure.
+    short = run("--deadline-seconds", "2")
+    assert short.code == 0, short.stdout
+    step = short.step("compile")
+    assert step["ok"] and step["status"] == "warned", step
+    assert "of lgc's 2 s deadline (more than 50%)" in step["detail"]
 
     # A corrupt entry is detected, rebuilt, and then served again.
     entry, = tmp_path.glob("*.cwasm")
@@ -562,7 +502,7 @@ def test_second_run_is_cached_and_faster(tools, built, inputs, tmp_path):
     rebuilt = run()
     assert rebuilt.code == 0
     assert "cache entry was corrupt" in rebuilt.step("compile")["detail"]
-    assert run().step("compile")["detail"] == "cached"
+    assert run().step("compile")["detail"].startswith("cached")
     assert not list(tmp_path.glob(".tmp-*"))
 
 
@@ -573,3 +513,6 @@ def test_usage_errors_exit_2(tools, built, inputs):
     missing = run_host(tools, built["good-one"], "--api", "1", "--config", "/nonexistent.json",
                        "--detection", inputs["detection"])
     assert missing.code == 2 and missing.steps == []
+    no_siem = run_host(tools, built["good-one"], "--api", "1", "--config", inputs["config"],
+                       "--detection", inputs["detection"], "--siem", "/nonexistent/test_siem.py")
+    assert no_siem.code == 2 and "no such test SIEM script" in no_siem.stderr
