@@ -1,12 +1,10 @@
 // LogCraft lgc plugins: Python compiled by componentize-py into a component, built
 // with each package tool for both plugin APIs and run in the reference host
 // (wasmtime with lgc's limits); then components that must be refused by name.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { cli, root, tempDir, verify } from './helpers.js';
+import { cli, root, tempDir, testSiem, verify } from './helpers.js';
 import { count, fault } from './reliability.js';
 
 const LONG = 20 * 60_000;
@@ -14,16 +12,6 @@ const LONG = 20 * 60_000;
 /** The steps that replay lgc's commands against the test SIEM, in order. */
 const COMMANDS = ['ping()', 'plan: read() before apply', 'apply: create()', 'plan after apply: read()', 'apply changed rule: read(), update()', 'destroy: read(), delete()'].map((step) => `host: ${step}`);
 
-/** A project's test SIEM, started as its README says (on a free port here). */
-async function testSiem(project: string) {
-  const child = spawn('python3', ['test_siem.py', '--port', '0', '--token', 'change-me'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (chunk) => (log += chunk));
-  const [first] = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((line) => [line.value as string]);
-  const url = /http:\/\/127\.0\.0\.1:\d+/.exec(first ?? '')?.[0];
-  if (!url) throw new Error(`test_siem.py said ${first}`);
-  return { url, log: () => log, stop: () => child.kill() };
-}
 
 describe.each([
   ['1', 'pip'],

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { expect } from 'vitest';
 import { UsageError } from '../lib/core/errors.js';
@@ -93,4 +95,15 @@ export function unalign(project: string): void {
   const manifest = join(project, 'Cargo.toml');
   const text = readFileSync(manifest, 'utf8');
   writeFileSync(manifest, text.slice(0, text.indexOf('# Feature alignment with the host')));
+}
+
+/** A project's test SIEM, started as its README says (on a free port here). */
+export async function testSiem(project: string) {
+  const child = spawn('python3', ['test_siem.py', '--port', '0', '--token', 'change-me'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => (log += chunk));
+  const first = (await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()).value as string | undefined;
+  const url = /http:\/\/127\.0\.0\.1:\d+/.exec(first ?? '')?.[0];
+  if (!url) throw new Error(`test_siem.py said ${first}`);
+  return { url, log: () => log, stop: () => child.kill() };
 }

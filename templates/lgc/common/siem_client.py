@@ -28,13 +28,23 @@ from wit_world.imports.types import (
 import plugin_logic as logic
 
 METHODS = {"GET": Method_Get, "PUT": Method_Put, "POST": Method_Post, "DELETE": Method_Delete}
-CHUNK = 4096  # the most a blocking write may take at once
+CHUNK = 65536  # the most one write() hands over
 
 
 def send(method: str, url: str, headers: dict[str, str], body: bytes, timeout: float) -> tuple[int, bytes]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise logic.PluginError(f"url must be http:// or https:// with a host: {url!r}")
+    try:
+        return _send(method, parts, headers, body, timeout)
+    except Err as error:
+        # An Err escaping an export must carry a string: wasi-http's own error
+        # values would make componentize-py trap instead.
+        raise logic.PluginError(f"{method} {url}: {_describe(error.value)}") from None
+
+
+def _send(method: str, parts, headers: dict[str, str], body: bytes, timeout: float) -> tuple[int, bytes]:
+    url = parts.geturl()
     fields = [(name.lower(), value.encode()) for name, value in headers.items()]
     fields.append(("content-length", str(len(body)).encode()))
     request = OutgoingRequest(Fields.from_list(fields))
@@ -50,10 +60,19 @@ def send(method: str, url: str, headers: dict[str, str], body: bytes, timeout: f
 
     outgoing = request.body()
     future = outgoing_handler.handle(request, options)
-    if body:
-        with outgoing.write() as stream:
-            for start in range(0, len(body), CHUNK):
-                stream.blocking_write_and_flush(body[start:start + CHUNK])
+    with outgoing.write() as stream:
+        # write() as the stream has room, never flush(): once content-length bytes
+        # are in, the host may end the body at once, and a flush then fails
+        # "closed" although everything was sent (seen in lgc 1.1.1, wasmtime 30).
+        sent = 0
+        while sent < len(body):
+            room = stream.check_write()
+            if room == 0:
+                with stream.subscribe() as ready:
+                    ready.block()
+                continue
+            stream.write(body[sent:sent + min(room, CHUNK)])
+            sent += min(room, CHUNK)
     OutgoingBody.finish(outgoing, None)
 
     with future.subscribe() as ready:
