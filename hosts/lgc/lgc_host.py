@@ -3,10 +3,12 @@
 `logcraft:lgc/plugins@0.1.0`, interface `plugin`) the way lgc does and reports
 every step as one JSON line on stdout:
     {"name": str, "ok": bool, "ms": float, "detail": str}
-plus "status": "skipped" on a step the API does not have (then "ok" is false).
+plus "status": "skipped" on a step that cannot run (then "ok" is false), or
+"status": "warned" on a step that passed but where lgc would misbehave.
 
-Usage: lgc_host.py COMPONENT.wasm --api 1|0.1 --config CONFIG.json
-                   --detection DETECTION.json [--broken-detection FILE]
+Usage: lgc_host.py COMPONENT.wasm --api 1|0.1 [--config CONFIG.json
+                   --detection DETECTION.json [--changed-detection FILE]
+                   [--broken-detection FILE] [--siem test_siem.py]]
                    [--deadline-seconds N] [--cache-dir DIR | --no-cache]
 Exit status: 0 when every step that ran passed (skipped ones aside), 1 when a
 step failed, 2 for bad usage.
@@ -33,17 +35,25 @@ How it mirrors lgc 1.1.1 (wasmtime 30, async, pooling allocator):
   (temp file + rename), with a sha256 of the payload in a header, so a corrupt
   or truncated entry is detected and rebuilt. The cache dir must be private to
   the user (it holds native code that is loaded as is).
+  A cold compile's time is kept beside the entry: lgc's deadline starts before
+  it compiles, so one over half the deadline is a warning.
 - The plugin name is the file stem; load() must return it, in kebab-case.
-- Each call step uses a fresh instance (new Store: fresh WASI context, limits
-  and deadline) and calls load() on it first, as lgc does for every use; the
-  `instantiate` step's instance serves the `load()` step.
+- Every instance gets load() first, as lgc's load_plugin does. settings(),
+  schema() and validate() each get a fresh one; ping, plan, apply and destroy
+  share one, as one lgc command calls one instance for every rule; the plan
+  after apply gets a fresh one, as a new lgc process would.
+- settings() is replayed the way `lgc services create` takes it (see
+  lgc_services_create); the commands run against --siem (a test SIEM started
+  on a free port, the config's url pointed at it) or the --config service.
 
-Steps, in order: compile, instantiate, load(), settings(), schema(),
-validate(), validate(broken), read(), create(), update(), delete(), ping().
-A failed compile or instantiate ends the run. API 0.1 has no validate(): both
-validate steps are reported with "status": "skipped".
+Steps, in order: compile, instantiate, load(), settings(), schema(), validate(),
+test SIEM, ping(), plan: read() before apply, apply: create(), plan after apply:
+read(), apply changed rule: read(), update(), destroy: read(), delete(). A failed
+compile or instantiate ends the run, and so does a failed command step. API 0.1
+has no validate() (reported skipped).
 
-Requires the `wasmtime` PyPI package pinned in requirements.txt (Python 3.11+).
+Requires the packages pinned in requirements.txt (wasmtime, jsonschema with a
+uri format checker; Python 3.11+).
 """
 import sys
 
@@ -141,7 +151,6 @@ API_SIGS = {
         "ping": ([("config", "string")], "result<bool, string>"),
     },
 }
-STEP_NAMES = ["compile", "instantiate", "load()", "settings()", "schema()", *SAMPLED_STEPS]
 
 
 class UsageError(Exception):
@@ -571,15 +580,14 @@ class Host:
         self.reporter.emit(name, ok, (time.monotonic() - start) * 1000, detail, warned=warned)
         return ok
 
-    def use(self, call: str, op, load_first: bool = True):
+    def use(self, call: str, op):
         """Fresh instance, load(), then op(use) -> detail. Traps become StepFailed."""
         u = None
         current = "instantiate"
         try:
             u = Use(self)
-            if load_first:
-                current = f"load() (called before {call})"
-                u.call("load")
+            current = f"load() (called before {call})"
+            u.call("load")
             current = call
             return op(u)
         except StepFailed:
