@@ -111,7 +111,6 @@ SEMVER = re.compile(
     r"(-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
     r"(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?")
-JSON_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
 DEFAULT_BROKEN = b"lgc-host: this detection is not JSON {"
 # A cold compile longer than this share of the deadline gets a warning.
 COMPILE_WARN_SHARE = 0.5
@@ -580,22 +579,32 @@ class Host:
         self.reporter.emit(name, ok, (time.monotonic() - start) * 1000, detail, warned=warned)
         return ok
 
-    def use(self, call: str, op):
-        """Fresh instance, load(), then op(use) -> detail. Traps become StepFailed."""
+    def instance_with_load(self, call: str) -> Use:
+        """A new instance with load() called, as lgc's load_plugin makes one for
+        `call`. Traps become StepFailed."""
         u = None
         current = "instantiate"
         try:
             u = Use(self)
             current = f"load() (called before {call})"
             u.call("load")
-            current = call
-            return op(u)
-        except StepFailed:
-            raise
+            return u
         except (WasmtimeError, ExitTrap) as exc:
             raise StepFailed(fault(current, exc, u.stderr.text() if u else "", self.deadline))
         except (TypeError, ValueError) as exc:  # a value wasmtime-py could not lift
             raise StepFailed(truncate(f"{current}: host could not convert a value: {exc}"))
+
+    def use(self, call: str, op):
+        """Fresh instance, load(), then op(use) -> detail. Traps become StepFailed."""
+        u = self.instance_with_load(call)
+        try:
+            return op(u)
+        except StepFailed:
+            raise
+        except (WasmtimeError, ExitTrap) as exc:
+            raise StepFailed(fault(call, exc, u.stderr.text(), self.deadline))
+        except (TypeError, ValueError) as exc:  # a value wasmtime-py could not lift
+            raise StepFailed(truncate(f"{call}: host could not convert a value: {exc}"))
 
     # -- the run
     def run(self) -> None:
@@ -665,7 +674,7 @@ class Host:
 
         def instance():
             if "use" not in session:
-                session["use"] = self.instance_with_load("the command's instance")
+                session["use"] = self.instance_with_load("the command's calls")
             return session["use"]
 
         def ping():
@@ -673,18 +682,17 @@ class Host:
             if not ok:
                 raise StepFailed(truncate(f"ping() returned err: {value}"))
             if value is not True:
-                raise StepFailed(f"ping() returned ok(false) for {self.args.service}: " + PING_FALSE)
+                raise StepFailed(f"ping() returned ok(false) for {self.service()}: " + PING_FALSE)
             if not isinstance(self.args.config, dict) or not isinstance(self.args.config.get("url"), str):
-                return f"ok(true) from {self.args.service}"
+                return f"ok(true) from {self.service()}"
             # lgc ping reports anything but an error as success: a dead service must be one.
             dead = closed_port_url()
-            config = compact({**self.args.config, "url": dead})
-            ok, value = unwrap(self.call(instance(), "ping", "ping()", config.encode() if self.api == "1" else config))
+            ok, value = unwrap(self.call(instance(), "ping", "ping()", self.config(url=dead)))
             if ok and value is not True:
                 raise StepFailed(f"ping() returned ok(false) for a service that does not answer ({dead}): " + PING_FALSE)
             if ok:
                 raise StepFailed(f"ping() returned ok(true) for a service that does not answer ({dead})")
-            return truncate(f"ok(true) from {self.args.service}; err for a dead one ({value})")
+            return truncate(f"ok(true) from {self.service()}; err for a dead one ({value})")
 
         def plan_fresh():
             found = self.read(instance(), rule)
@@ -700,7 +708,7 @@ class Host:
             return "ok"
 
         def plan_after_apply():
-            fresh = self.instance_with_load("a fresh instance, as a new lgc process")
+            fresh = self.instance_with_load("read(), in a new lgc process")
             found = self.read(fresh, rule)
             if found is None:
                 raise StepFailed("read() in a new instance does not find the rule create() "
@@ -749,15 +757,6 @@ class Host:
                 return
 
     # -- calls
-    def instance_with_load(self, what: str) -> Use:
-        """A new instance with load() called, as lgc's load_plugin makes one."""
-        try:
-            u = Use(self)
-            u.call("load")
-            return u
-        except (WasmtimeError, ExitTrap) as exc:
-            raise StepFailed(truncate(f"{what}: instantiate or load() failed: {exc}"))
-
     def guard(self, body):
         try:
             return body()
@@ -776,8 +775,15 @@ class Host:
         if not ok:
             raise StepFailed(truncate(f"{call} returned err: {err}"))
 
-    def config(self):
-        return self.args.config_bytes if self.api == "1" else self.args.config_text
+    def config(self, **changes):
+        """The service settings as lgc passes them (API 1 bytes, 0.1 a string)."""
+        text = compact({**self.args.config, **changes} if changes else self.args.config)
+        return text.encode("utf-8") if self.api == "1" else text
+
+    def service(self) -> str:
+        """The service the calls go to, in words."""
+        config = self.args.config
+        return config.get("url", "the configured service") if isinstance(config, dict) else "?"
 
     def rule_args(self, rule, raw: bool = False):
         """A rule as lgc passes it: API 1 the rule file's JSON; API 0.1 its name
@@ -814,7 +820,7 @@ class Host:
     # -- the test SIEM
     def start_siem(self) -> str:
         if not self.args.siem:
-            return f"none started: calls go to the service in --config ({self.args.service})"
+            return f"none started: calls go to the service in --config ({self.service()})"
         token = self.args.config.get("token") if isinstance(self.args.config, dict) else None
         command = [sys.executable, self.args.siem, "--port", "0"]
         if isinstance(token, str) and token:
@@ -828,9 +834,6 @@ class Host:
             raise StepFailed(truncate(f"{self.args.siem} did not say where it listens "
                                       f"(first line: {line!r}, exit {proc.poll()})"))
         self.args.config["url"] = found.group(0)
-        self.args.service = found.group(0)
-        self.args.config_text = compact(self.args.config)
-        self.args.config_bytes = self.args.config_text.encode("utf-8")
         return f"{Path(self.args.siem).name} listening on {found.group(0)}; config url set to it"
 
     # -- checks
@@ -904,9 +907,9 @@ class Host:
     def check_validate(self) -> str:
         """lgc validate: one instance validates every rule file."""
         def op(u):
-            samples = [("the sample detection", self.args.detection_bytes)]
+            samples = [("the sample detection", *self.rule_args(self.args.rule))]
             if self.args.changed_rule is not None:
-                samples.append(("the changed detection", compact(self.args.changed_rule).encode()))
+                samples.append(("the changed detection", *self.rule_args(self.args.changed_rule)))
             for name, detection in samples:
                 ok, err = unwrap(self.call(u, "validate", "validate()", detection))
                 if not ok:
@@ -1068,10 +1071,6 @@ def parse_args(argv):
     detection = load_json(args.detection, "detection")
     changed = load_json(args.changed_detection, "changed detection") if args.changed_detection else None
     args.config = config
-    args.service = config.get("url", "the configured service") if isinstance(config, dict) else "?"
-    args.config_text = compact(config)
-    args.config_bytes = args.config_text.encode("utf-8")
-    args.detection_bytes = compact(detection).encode("utf-8")
     if args.broken_detection:
         try:
             args.broken_bytes = Path(args.broken_detection).read_bytes()
