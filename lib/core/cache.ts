@@ -10,6 +10,14 @@ export function cacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'vsmtp-plugin');
 }
 
+/**
+ * Cargo's target directory for reference hosts: shared, so hosts reuse each other's
+ * crates and a plugin whose rhai build is the vSMTP host's reuses it.
+ */
+export function cargoTargetDir(): string {
+  return process.env.CARGO_TARGET_DIR || join(cacheDir(), 'cargo-target');
+}
+
 export function hashOf(...parts: string[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ejs from 'ejs';
-import { cacheDir, cachedBuild, hashOf, type CacheHit } from '../../core/cache.js';
+import { cachedBuild, cargoTargetDir, hashOf, type CacheHit } from '../../core/cache.js';
 import { ToolchainMissing } from '../../core/errors.js';
 import { failureTail, run } from '../../core/exec.js';
 import { packageRoot } from '../../core/render.js';
@@ -53,11 +53,6 @@ export async function detectToolchain(directory: string, release?: string): Prom
 
 export function rustcRelease(toolchain: Toolchain): string {
   return /^release: (.+)$/m.exec(toolchain.rustcVerbose)?.[1] ?? 'unknown';
-}
-
-/** Cargo's target directory for hosts: shared, so a plugin whose rhai build is the host's reuses it. */
-export function hostTargetDir(): string {
-  return process.env.CARGO_TARGET_DIR || join(cacheDir(), 'cargo-target');
 }
 
 export interface CargoMessage {
@@ -122,7 +117,7 @@ export async function ensureHost(request: HostRequest): Promise<BuiltHost> {
   const key = `${request.profile.id}-${hashOf(manifest, lock, mainRs, request.toolchain.rustcVerbose)}`;
   const env = {
     ...process.env,
-    CARGO_TARGET_DIR: hostTargetDir(),
+    CARGO_TARGET_DIR: cargoTargetDir(),
     // The default since cargo 1.70; older pinned toolchains would clone the git index.
     CARGO_REGISTRIES_CRATES_IO_PROTOCOL: 'sparse',
     ...(request.toolchain.rustupToolchain ? { RUSTUP_TOOLCHAIN: request.toolchain.rustupToolchain } : {}),
@@ -140,7 +135,7 @@ export async function ensureHost(request: HostRequest): Promise<BuiltHost> {
     if (!hash) throw new Error('the reference host build reported no compiled rhai');
     const out = join(work, 'host');
     await mkdir(out);
-    await copyFile(join(hostTargetDir(), 'release', `vsmtp-ref-host-${request.profile.id}`), join(out, 'vsmtp-ref-host'));
+    await copyFile(join(cargoTargetDir(), 'release', `vsmtp-ref-host-${request.profile.id}`), join(out, 'vsmtp-ref-host'));
     await writeFile(join(out, 'rhai.json'), JSON.stringify({ rhaiHash: hash }));
     return out;
   }, request.onBuild);
