@@ -1,6 +1,7 @@
 // LogCraft lgc plugins: Python compiled by componentize-py into a component, built
 // with each package tool for both plugin APIs and run in the reference host
-// (wasmtime with lgc's limits); then components that must be refused by name.
+// (wasmtime with lgc 1.1.1's limits; for API 0.1, lgc 0.1's own runtime on wasmtime
+// 22); then components that must be refused by name.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,9 +32,15 @@ describe.each([
       expect(steps[step], step).toMatchObject({ ok: true, status: 'passed' });
     }
     expect(steps['host: load()'].detail).toContain(name);
-    if (api === '1') expect(steps['host: settings()'].detail).toContain('lgc services create takes severity="medium" (one of "low", "medium", "high", "critical")');
-    if (api === '1') expect(steps['host: validate()'].ok).toBe(true);
-    else expect(steps['host: validate()']).toMatchObject({ status: 'skipped', ok: false });
+    if (api === '1') {
+      expect(steps['host: settings()'].detail).toContain('lgc services create takes severity="medium" (one of "low", "medium", "high", "critical")');
+      expect(steps['host: validate()']).toMatchObject({ ok: true, status: 'passed' });
+    } else {
+      expect(steps['lgc 0.1 runtime']).toMatchObject({ ok: true, status: 'passed' });
+      expect(steps['host: compile'].detail).toMatch(/^lgc 0\.1's runtime \(wasmtime 22\)/);
+      expect(steps['host: settings()'].detail).toBe('lgc services add takes severity="medium", timeout=30, token="", url="http://127.0.0.1:8080"');
+      expect(steps['host: lgc validate (KCL)']).toMatchObject({ ok: true, status: 'passed', detail: 'kclvm passes the sample settings and detections and refuses the broken one' });
+    }
     expect(steps['host: ping()'].detail).toMatch(/^ok\(true\) from http:\/\/127\.0\.0\.1:\d+; err for a dead one \(cannot reach/);
 
     // The compiled component is cached: a second verify does not compile it again.
@@ -64,37 +71,65 @@ describe.each([
   });
 });
 
+type Edit = [file: string, from: string | RegExp, to: string];
+const logic = 'plugin_logic.py';
+const app = 'app.py';
+
+/** One generated project per API, edited case by case and restored between cases. */
+function catalogueProject(api: '1' | '0.1') {
+  let project: string | undefined;
+  const original: Record<string, string> = {};
+  return {
+    async apply(edits: Edit[]): Promise<string> {
+      project ??= await (async () => {
+        const dir = join(tempDir(), `catalogue-${api.replace('.', '-')}`);
+        const created = await cli(['new', 'lgc', dir, '--name', 'catalogue', '--api', api, '--yes', '--author', 'E2E']);
+        expect(created.exitCode, created.stderr).toBe(0);
+        return dir;
+      })();
+      // Only files that differ: a rewritten pyproject.toml would reinstall the venv.
+      for (const [file, text] of Object.entries(original)) {
+        if (readFileSync(join(project, file), 'utf8') !== text) writeFileSync(join(project, file), text);
+      }
+      for (const [file, from, to] of edits) {
+        const path = join(project, file);
+        original[file] ??= readFileSync(path, 'utf8');
+        const changed = readFileSync(path, 'utf8').replace(from, to);
+        expect(changed, `${file} has ${from}`).not.toBe(readFileSync(path, 'utf8'));
+        writeFileSync(path, changed);
+      }
+      return project;
+    },
+  };
+}
+
+/** verify fails at `step` (the first host step that fails), its detail matching `message`. */
+async function expectFailure(label: string, project: string, step: string, message: RegExp) {
+  await fault(label, async () => {
+    const { exitCode, report } = await verify(project);
+    expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(1);
+    expect(report.ok).toBe(false);
+    // The host fails the step where lgc misbehaves (the project's own tests may too).
+    const failed = report.steps.find((s: any) => s.status === 'failed' && s.name.startsWith('host: '));
+    expect(failed?.name, JSON.stringify(report.steps, null, 2)).toBe(step);
+    expect(failed.detail).toMatch(message);
+  });
+}
+
+async function expectPass(project: string) {
+  const { exitCode, report } = await verify(project);
+  expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(0);
+  expect(report.steps.filter((s: any) => s.status === 'warned')).toEqual([]);
+}
+
 /*
  * Mistakes plugin authors make, each with the verdict verify must give: what the real
  * lgc 1.1.1 breaks on (services create looping, an enum never offered, destroy removing
  * nothing, plan never settling, ping "successful" for a dead SIEM...) fails, naming
  * what lgc would do; a correct change passes. One project, restored between cases.
  */
-describe('lgc plugin mistakes fail verify, correct changes pass (catalogue)', () => {
-  let project: string;
-  const original: Record<string, string> = {};
-  const edit = (file: string, from: string | RegExp, to: string) => {
-    const path = join(project, file);
-    original[file] ??= readFileSync(path, 'utf8');
-    const changed = readFileSync(path, 'utf8').replace(from, to);
-    expect(changed, `${file} has ${from}`).not.toBe(readFileSync(path, 'utf8'));
-    writeFileSync(path, changed);
-  };
-  const restore = () => {
-    for (const [file, text] of Object.entries(original)) writeFileSync(join(project, file), text);
-  };
-  const prepare = async () => {
-    project ??= await (async () => {
-      const dir = join(tempDir(), 'catalogue');
-      const created = await cli(['new', 'lgc', dir, '--name', 'catalogue', '--yes', '--author', 'E2E']);
-      expect(created.exitCode, created.stderr).toBe(0);
-      return dir;
-    })();
-    restore();
-  };
-  const logic = 'plugin_logic.py';
-  const app = 'app.py';
-  type Edit = [file: string, from: string | RegExp, to: string];
+describe('lgc plugin mistakes fail verify, correct changes pass (catalogue, API 1)', () => {
+  const catalogue = catalogueProject('1');
 
   it.each<[string, Edit[], string, RegExp]>([
     ['a top-level "required" list in the settings schema (services create asks forever)',
@@ -129,7 +164,7 @@ describe('lgc plugin mistakes fail verify, correct changes pass (catalogue)', ()
       'host: apply changed rule: read(), update()', /would show "will be updated" forever/],
     ['ping() answering false for an unreachable SIEM (lgc prints "successful")',
       [[logic, '    def ping(self) -> bool:\n', '    def ping(self) -> bool:\n        try:\n            self.call("GET", "/health")\n        except PluginError:\n            return False\n']],
-      'host: ping()', /returned ok\(false\) for a service that does not answer .*lgc ping prints "connection successful"/],
+      'host: ping()', /returned ok\(false\) for a service that does not answer .*lgc 1\.1\.1 prints "connection successful"/],
     ['rules kept in the plugin\'s memory instead of on the SIEM (lost in lgc\'s next command)',
       [[app, 'def _siem(config: bytes) -> logic.Siem:\n    return logic.Siem(logic.parse_config(config), siem_client.send)', 'DEPLOYED = {}\n\n\nclass _Memory(logic.Siem):\n    def put(self, detection):\n        DEPLOYED[detection["title"]] = detection\n\n    def read(self, detection):\n        return DEPLOYED.get(detection["title"])\n\n    def delete(self, detection):\n        DEPLOYED.pop(detection["title"], None)\n\n\ndef _siem(config: bytes) -> logic.Siem:\n    return _Memory(logic.parse_config(config), siem_client.send)']],
       'host: plan after apply: read()', /lgc runs each command in a new instance/],
@@ -149,28 +184,78 @@ describe('lgc plugin mistakes fail verify, correct changes pass (catalogue)', ()
       [[app, 'return _checked(lambda: _siem(config).ping())', 'return len(bytearray(80 * 1024 * 1024)) > 0']],
       'host: ping()', /memory limit/],
   ])('fails: %s', { timeout: LONG }, async (_, edits, step, message) => {
-    await prepare();
-    for (const [file, from, to] of edits) edit(file, from, to);
-    await fault('plugin faults: lgc', async () => {
-      const { exitCode, report } = await verify(project);
-      expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(1);
-      expect(report.ok).toBe(false);
-      // The host fails the step where lgc misbehaves (the project's own tests may too).
-      const failed = report.steps.find((s: any) => s.status === 'failed' && s.name.startsWith('host: '));
-      expect(failed?.name, JSON.stringify(report.steps, null, 2)).toBe(step);
-      expect(failed.detail).toMatch(message);
-    });
+    await expectFailure('plugin faults: lgc', await catalogue.apply(edits), step, message);
   });
 
   it.each<[string, Edit[]]>([
     ['a new optional setting with an enum, the way lgc reads it', [[logic, '    "definitions": {"Severity": SEVERITY},\n}\nREQUIRED', '    "definitions": {"Severity": SEVERITY, "Region": {"type": "string", "enum": ["eu", "us"]}},\n}\nREQUIRED'], [logic, '        "severity": {"allOf": [{"$ref": "#/definitions/Severity"}], "description": "Severity the SIEM', '        "region": {"allOf": [{"$ref": "#/definitions/Region"}], "description": "Data region", "default": "eu"},\n        "severity": {"allOf": [{"$ref": "#/definitions/Severity"}], "description": "Severity the SIEM']]],
     ['a read() that ignores fields the rule file does not set', [[logic, '        return {key: held[key] for key in DETECTION_SCHEMA["properties"] if key in held}', '        return {key: held[key] for key in detection if key in held}']]],
   ])('passes: %s', { timeout: LONG }, async (_, edits) => {
-    await prepare();
-    for (const [file, from, to] of edits) edit(file, from, to);
+    await expectPass(await catalogue.apply(edits));
+  });
+});
+
+/*
+ * The same for API 0.1, as lgc 0.1.x (wasmtime 22, KCL) takes a plugin: newer
+ * componentize-py output it cannot load, JSON Schema where it reads KCL, defaults
+ * its services add refuses, rule files its validate refuses.
+ */
+describe('lgc 0.1 plugin mistakes fail verify, correct changes pass (catalogue, API 0.1)', () => {
+  const catalogue = catalogueProject('0.1');
+  const kcl = 'kcl_schemas.py';
+  const client = 'siem_client.py';
+
+  it.each<[string, Edit[], string, RegExp]>([
+    ['componentize-py newer than 0.13.5 (lgc 0.1\'s wasmtime 22 cannot load its output)',
+      [['pyproject.toml', 'componentize-py==0.13.5', 'componentize-py==0.25.1'],
+        [app, 'plugins_client.types', 'componentize_py_types'], [app, /plugins_client/g, 'wit_world'],
+        [client, 'plugins_client.types', 'componentize_py_types'], [client, /plugins_client/g, 'wit_world']],
+      'host: compile', /API 0\.1 plugins are built with componentize-py==0\.13\.5.*constant expression required: non-constant operator: i32\.add/],
+    ['settings() returning JSON Schema, as lgc 1.x reads it',
+      [[app, 'return kcl_schemas.CONFIGURATION', 'return json.dumps(logic.SETTINGS_SCHEMA)']],
+      'host: settings()', /defines no `schema Configuration`, so lgc services add fails .*looks like JSON Schema/],
+    ['a setting without a default that its own check refuses (services add fails)',
+      [[kcl, '    url: str = "http://127.0.0.1:8080"\n', '    url: str\n']],
+      'host: settings()', /lgc services add takes the defaults \{.*"url":"".*\} and kclvm refuses them/],
+    ['schema() KCL that kclvm cannot compile',
+      [[kcl, '    query: str\n', '    query: str =\n']],
+      'host: schema()', /is KCL that kclvm cannot compile, so lgc validate fails/],
+    ['a Rule that does not declare a parameter the rule files use',
+      [[kcl, '    enabled?: bool = True\n', '']],
+      'host: lgc validate (KCL)', /lgc validate refuses the sample detection \(Rule\): .*Cannot add member 'enabled'/],
+    ['read() returning the SIEM\'s record as is (deploy never settles)',
+      [[app, '        rule.pop("title")  # the parameters alone, as the rule file holds them\n', '']],
+      'host: plan after apply: read()', /would show "will be updated" forever/],
+    ['load() naming the plugin other than the rule files do',
+      [[app, 'name=logic.PLUGIN_NAME', 'name="another-name"']],
+      'host: load()', /load\(\) name 'another-name' is not a key of the sample detection's rules/],
+    ['ping() answering false for an unreachable SIEM (lgc 0.1 prints "OK")',
+      [[logic, '    def ping(self) -> bool:\n', '    def ping(self) -> bool:\n        try:\n            self.call("GET", "/health")\n        except PluginError:\n            return False\n']],
+      'host: ping()', /returned ok\(false\) for a service that does not answer .*lgc 0\.1 "OK"/],
+    ['a plain exception (a trap)',
+      [[app, 'return _checked(lambda: _siem(config).ping())', 'raise RuntimeError("boom")']],
+      'host: ping()', /trap: ping\(\) raised RuntimeError: boom/],
+    ['an allocation past lgc 0.1\'s 50 MiB memory limit',
+      [[app, 'return _checked(lambda: _siem(config).ping())', 'return len(bytearray(80 * 1024 * 1024)) > 0']],
+      'host: ping()', /memory limit/],
+  ])('fails: %s', { timeout: LONG }, async (_, edits, step, message) => {
+    await expectFailure('plugin faults: lgc 0.1', await catalogue.apply(edits), step, message);
+  });
+
+  it('warns: delete() returning none for a rule it deleted (lgc 0.1 destroy prints "not found - ignoring")', { timeout: LONG }, async () => {
+    const project = await catalogue.apply([[app, '        return name if deleted else None', '        return None']]);
     const { exitCode, report } = await verify(project);
     expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(0);
-    expect(report.steps.filter((s: any) => s.status === 'warned')).toEqual([]);
+    expect(report.steps.filter((s: any) => s.status === 'warned')).toEqual([
+      expect.objectContaining({ name: 'host: destroy: read(), delete()', detail: expect.stringMatching(/lgc 0\.1 destroy prints "not found - ignoring" for a rule it just deleted/) }),
+    ]);
+  });
+
+  it('passes: a new optional setting in the KCL and in the plugin\'s own schema', { timeout: LONG }, async () => {
+    await expectPass(await catalogue.apply([
+      [kcl, '    timeout: int = 30\n', '    timeout: int = 30\n    region: "eu" | "us" = "eu"\n'],
+      [logic, '        "severity": {"allOf": [{"$ref": "#/definitions/Severity"}], "description": "Severity the SIEM', '        "region": {"type": "string", "enum": ["eu", "us"], "description": "Data region", "default": "eu"},\n        "severity": {"allOf": [{"$ref": "#/definitions/Severity"}], "description": "Severity the SIEM'],
+    ]));
   });
 });
 

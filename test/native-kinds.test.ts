@@ -7,7 +7,7 @@ import helpers, { result } from 'yeoman-test';
 import { describe, expect, it } from 'vitest';
 import { renderProject } from '../lib/core/generate.js';
 import { checkAnswer, type Question } from '../lib/core/question.js';
-import { lgc } from '../lib/kinds/lgc/index.js';
+import { apiBindings, lgc } from '../lib/kinds/lgc/index.js';
 import { mailerq } from '../lib/kinds/mailerq/index.js';
 import { vpl } from '../lib/kinds/vpl/index.js';
 import { refusal, root } from './helpers.js';
@@ -116,6 +116,14 @@ describe('lgc answers and rendering', () => {
     if (tool === 'pip') expect(pyproject['dependency-groups'].dev).toEqual(expect.arrayContaining([expect.stringMatching(/^componentize-py==\d/), expect.stringMatching(/^wasmtime==\d/)]));
     else expect(pyproject.tool.poetry.group.dev.dependencies['componentize-py']).toMatch(/^\d+\.\d+\.\d+$/);
     expect(file(files, 'wit/plugin.wit')).toContain(api === '1' ? 'validate: func(detection: bytes) -> result<_, string>;' : 'author: string,');
+    // The componentize-py that API's lgc loads, and the bindings modules it generates.
+    const bindings = apiBindings[api as '1' | '0.1'];
+    expect(file(files, 'pyproject.toml')).toContain(tool === 'pip' ? `"componentize-py==${bindings.componentizePy}"` : `componentize-py = "${bindings.componentizePy}"`);
+    expect(file(files, 'app.py')).toContain(`from ${bindings.world} import exports`);
+    expect(file(files, 'siem_client.py')).toContain(`from ${bindings.errors} import Err`);
+    // lgc 0.1 reads KCL, and the project checks it with the kclvm line lgc 0.1 embeds.
+    expect(file(files, 'kcl_schemas.py') !== undefined).toBe(api === '0.1');
+    expect(file(files, 'pyproject.toml')).toContain(api === '0.1' ? 'kcl-lib' : 'jsonschema');
     const logic = file(files, 'plugin_logic.py')!;
     expect(logic).toContain(`PLUGIN_AUTHOR = ${JSON.stringify(answers.author)}`);
     const check = execFileSync('python3', ['-c', 'import ast,sys; m=ast.parse(sys.stdin.read()); print([n.value.value for n in m.body if isinstance(n, ast.Assign) and n.targets[0].id=="PLUGIN_DESCRIPTION"][0])'], { input: logic, encoding: 'utf8' });

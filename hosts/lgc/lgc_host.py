@@ -6,14 +6,15 @@ every step as one JSON line on stdout:
 plus "status": "skipped" on a step that cannot run (then "ok" is false), or
 "status": "warned" on a step that passed but where lgc would misbehave.
 
-Usage: lgc_host.py COMPONENT.wasm --api 1|0.1 [--config CONFIG.json
-                   --detection DETECTION.json [--changed-detection FILE]
-                   [--broken-detection FILE] [--siem test_siem.py]]
+Usage: lgc_host.py COMPONENT.wasm --api 1|0.1 [--runtime-0-1 BINARY]
+                   [--config CONFIG.json --detection DETECTION.json
+                   [--changed-detection FILE] [--broken-detection FILE]
+                   [--siem test_siem.py]]
                    [--deadline-seconds N] [--cache-dir DIR | --no-cache]
 Exit status: 0 when every step that ran passed (skipped ones aside), 1 when a
 step failed, 2 for bad usage.
 
-How it mirrors lgc 1.1.1 (wasmtime 30, async, pooling allocator):
+How it mirrors lgc 1.1.1 (API 1; wasmtime 30, async, pooling allocator):
 - Engine: component model on, epoch interruption on. A background thread
   increments the epoch every EPOCH_TICK seconds; each Store gets a deadline of
   --deadline-seconds (default 60) worth of ticks, so wasm running past it traps
@@ -46,14 +47,25 @@ How it mirrors lgc 1.1.1 (wasmtime 30, async, pooling allocator):
   lgc_services_create); the commands run against --siem (a test SIEM started
   on a free port, the config's url pointed at it) or the --config service.
 
-Steps, in order: compile, instantiate, load(), settings(), schema(), validate(),
-test SIEM, ping(), plan: read() before apply, apply: create(), plan after apply:
-read(), apply changed rule: read(), update(), destroy: read(), delete(). A failed
-compile or instantiate ends the run, and so does a failed command step. API 0.1
-has no validate() (reported skipped).
+How it mirrors lgc 0.1.x (API 0.1; lgc 0.1.3's source): the component runs in
+lgc 0.1's own runtime, runtime-0.1 (wasmtime 22 with lgc 0.1's engine settings,
+pooling limits and 60 s deadline; --runtime-0-1), one child process per lgc
+command, driven over a pipe (see Runner). Its compiled code is kept in the cache
+dir with a checksum beside it. load()'s name is the plugin's identity (the file
+lgc plugins install writes, the key of rule files' rules). settings() and
+schema() are KCL, read with kcl-lib (kclvm 0.9, as lgc 0.1 embeds): settings()
+is replayed as `lgc services add` takes it (lgc_services_add) and "lgc validate
+(KCL)" checks the samples as `lgc validate` does. destroy hands delete() the
+applied rule, and a none from delete() is a warning (lgc prints "not found").
+
+Steps, in order: compile, instantiate, load(), settings(), schema(), validate()
+(API 0.1: lgc validate (KCL)), test SIEM, ping(), plan: read() before apply,
+apply: create(), plan after apply: read(), apply changed rule: read(), update(),
+destroy: read(), delete(). A failed compile or instantiate ends the run, and so
+does a failed command step.
 
 Requires the packages pinned in requirements.txt (wasmtime, jsonschema with a
-uri format checker; Python 3.11+).
+uri format checker, kcl-lib; Python 3.11+).
 """
 import sys
 
@@ -73,6 +85,7 @@ import threading
 import time
 from importlib import metadata
 from pathlib import Path
+from types import SimpleNamespace
 
 try:
     from wasmtime import Config, Engine, ExitTrap, Store, WasiConfig, WasmtimeError
@@ -85,6 +98,7 @@ try:
     from jsonschema import Draft4Validator, Draft6Validator, Draft7Validator, Draft202012Validator
     from jsonschema.validators import validator_for
     from jsonschema.exceptions import SchemaError
+    import kcl_lib.api as kcl
 except ImportError as exc:  # pragma: no cover - depends on the machine
     print(f"lgc_host: the wasmtime (with wasmtime.component) and jsonschema packages are needed: {exc}; "
           f"pip install -r {Path(__file__).with_name('requirements.txt')}", file=sys.stderr)
@@ -120,10 +134,10 @@ TYPE_DEFAULTS = {"string": "", "boolean": False, "integer": 0, "array": [], "obj
 SAMPLED_STEPS = ("validate()", "test SIEM", "ping()", "plan: read() before apply",
                  "apply: create()", "plan after apply: read()",
                  "apply changed rule: read(), update()", "destroy: read(), delete()")
-PING_FALSE = ("lgc ping prints \"connection successful\" for it: report an unreachable "
-              "service as err(reason)")
-# Test SIEMs started by this host: stopped before it exits, whichever way.
-SIEMS: list = []
+PING_FALSE = ("lgc reports a ping without an error as a success (lgc 1.1.1 prints \"connection "
+              "successful\", lgc 0.1 \"OK\"): report an unreachable service as err(reason)")
+# Child processes (test SIEMs, lgc 0.1 runtimes): stopped before the host exits.
+CHILDREN: list = []
 
 BYTES = "list<u8>"
 # Expected export signatures per API (parameter names are shown, not compared:
@@ -164,6 +178,17 @@ class StepWarning(Exception):
     """The step passed, but lgc would misbehave: the message says how."""
 
 
+class RunnerTrap(Exception):
+    """wasmtime failed a call in lgc 0.1's runtime (a trap, the deadline, a limit)."""
+
+    def __init__(self, message: str, stage: str = "") -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
+TRAPS = (WasmtimeError, ExitTrap, RunnerTrap)
+
+
 def closed_port_url() -> str:
     """An http URL on 127.0.0.1 where nothing listens (a port just freed)."""
     with socket.socket() as probe:
@@ -172,8 +197,8 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def stop_siems() -> None:
-    for proc in SIEMS:
+def stop_children() -> None:
+    for proc in CHILDREN:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -219,7 +244,7 @@ class Reporter:
                 sys.stdout.flush()
             except (BrokenPipeError, ValueError, OSError):
                 # Nobody reads the report any more: stop without a traceback.
-                stop_siems()
+                stop_children()
                 os._exit(1)
 
     def close(self) -> None:
@@ -251,7 +276,7 @@ class Ticker(threading.Thread):
                     f"in a host call that epochs cannot interrupt; host stopped")
                 self.reporter.close()
                 sys.stdout.flush()
-                stop_siems()
+                stop_children()
                 os._exit(1)
 
 
@@ -330,6 +355,32 @@ def check_exports(component: Component, engine: Engine, api: str) -> None:
         hint = f" (it looks like an API {other} plugin: try --api {other})" if other_api_matches else ""
         raise StepFailed(truncate(f"wrong interface: {INTERFACE} does not match lgc API {api}"
                                   f"{hint}: " + "; ".join(problems), 1000))
+
+
+def instantiate_failure(text: str, api: str) -> str:
+    """A failed instantiate's detail."""
+    if "resource limit exceeded" in text or "exceeds memory limits" in text \
+            or "exceeds table limits" in text or "Insufficient resources" in text:
+        return truncate(f"memory limit: instantiation refused: {text}")
+    if "not found in the linker" in text or "matching implementation was not found" in text:
+        return truncate(f"instantiate failed: unsatisfied import (lgc provides WASI 0.2 and "
+                        f"wasi:http only): {text}", 600)
+    if api == "0.1" and INTERFACE in text:
+        return truncate(f"wrong interface: lgc 0.1 needs world {WORLD} exporting {INTERFACE} "
+                        f"as lgc 0.1.3's wit/plugin.wit has it (load() -> metadata of four "
+                        f"strings, settings()/schema() -> string, create/read/update/delete("
+                        f"config, name, params) -> result<option<string>, string>, ping(config) "
+                        f"-> result<bool, string>): {text}", 1000)
+    return truncate(f"instantiate failed: {text}", 600)
+
+
+def compile_failure_01(text: str) -> str:
+    """A component lgc 0.1's wasmtime 22 cannot compile, and why that usually is."""
+    hint = ""
+    if "constant expression required" in text:
+        hint = (" (componentize-py after 0.13.5 emits code wasmtime 22 refuses: API 0.1 "
+                "plugins are built with componentize-py==0.13.5)")
+    return truncate(f"lgc 0.1 cannot load it: wasmtime 22 refuses the component{hint}: {text}", 800)
 
 
 # ---------------------------------------------------------------- compile + cache
@@ -489,6 +540,71 @@ class Use:
         return result
 
 
+class Outcome:
+    """A `result` as lgc 0.1's runtime returns it."""
+
+    def __init__(self, ok: bool, payload) -> None:
+        self.ok, self.payload = ok, payload
+
+
+class Runner:
+    """One instance in lgc 0.1's own runtime (runtime-0.1: wasmtime 22 with lgc
+    0.1.3's engine settings, pooling limits and 60 s deadline), in a child process:
+    lgc 0.1 compiles, instantiates and calls a plugin there, one store per command.
+    Same face as Use. The compiled code is kept in the cache dir (Host.compiled_01),
+    as lgc 0.1 keeps it in wasmtime's cache."""
+
+    def __init__(self, host: "Host") -> None:
+        self.stderr = Output()
+        self.proc = subprocess.Popen(
+            [host.args.runtime_0_1, host.args.component, host.compiled_01(), f"{host.deadline:g}"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True)
+        CHILDREN.append(self.proc)
+        ready = self.reply()
+        self.compile_seconds = ready.get("compile_seconds")
+        self.cached = ready.get("cached", False)
+        if ready.get("stage") != "compile":
+            host.cached_01(self)
+        if "trap" in ready:
+            raise RunnerTrap(ready["trap"], ready.get("stage", ""))
+
+    def reply(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            code = self.proc.wait()
+            raise RunnerTrap(f"lgc 0.1's runtime exited ({code}): {truncate(self.proc.stderr.read(), 400)}")
+        answer = json.loads(line)
+        self.stderr.write(answer.get("stderr", "").encode())
+        return answer
+
+    def call(self, name: str, *args):
+        try:
+            self.proc.stdin.write(json.dumps({"call": name, "args": list(args)}) + "\n")
+            self.proc.stdin.flush()
+        except OSError as exc:
+            raise RunnerTrap(f"lgc 0.1's runtime is gone: {exc}")
+        answer = self.reply()
+        if "trap" in answer:
+            raise RunnerTrap(answer["trap"])
+        if "err" in answer:
+            return Outcome(False, answer["err"])
+        if name == "load":
+            return SimpleNamespace(**answer["ok"])
+        return Outcome(True, answer["ok"]) if name in RESULT_CALLS else answer["ok"]
+
+    def close(self) -> None:
+        """Ends the process (end of input), as lgc ends its command."""
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+RESULT_CALLS = ("create", "read", "update", "delete", "ping")
+
+
 def python_exception(stderr: str) -> str:
     """The exception line of the last Python traceback the guest printed."""
     m = re.search(r"^object type name: (\S+)", stderr, re.M)
@@ -534,6 +650,8 @@ def unwrap(value):
     the ok and err payloads share a Python type (result<option<string>, string>),
     otherwise the bare payload; every untagged result here has a string err
     and no string ok (check_exports enforced the signatures)."""
+    if isinstance(value, Outcome):
+        return value.ok, value.payload
     if isinstance(value, Variant):
         return value.tag == "ok", value.payload
     if isinstance(value, str):
@@ -558,6 +676,9 @@ class Host:
         self.linker.add_wasip2()
         self.linker.add_wasi_http()
         self.component = None
+        self.cwasm = None
+        self.cache_note = ""
+        self.kcl_settings = self.kcl_rule = None
 
     # -- one step
     def step(self, name: str, body, guest: bool = True) -> bool:
@@ -585,14 +706,44 @@ class Host:
         u = None
         current = "instantiate"
         try:
-            u = Use(self)
+            u = self.new_instance()
             current = f"load() (called before {call})"
             u.call("load")
             return u
-        except (WasmtimeError, ExitTrap) as exc:
+        except TRAPS as exc:
             raise StepFailed(fault(current, exc, u.stderr.text() if u else "", self.deadline))
         except (TypeError, ValueError) as exc:  # a value wasmtime-py could not lift
             raise StepFailed(truncate(f"{current}: host could not convert a value: {exc}"))
+
+    def new_instance(self):
+        return Runner(self) if self.api == "0.1" else Use(self)
+
+    def compiled_01(self) -> str:
+        """Where lgc 0.1's runtime keeps this component's compiled code ("-": nowhere).
+        An entry is handed to it only when this user owns it and it matches the
+        checksum written beside it; anything else is removed and compiled again."""
+        if self.args.no_cache:
+            return "-"
+        if self.cwasm is None:
+            directory = Path(self.args.cache_dir) / "wasmtime-22"
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            runtime = hashlib.sha256(Path(self.args.runtime_0_1).read_bytes()).hexdigest()[:16]
+            component = hashlib.sha256(Path(self.args.component).read_bytes()).hexdigest()
+            self.cwasm = directory / f"{component}-{runtime}.cwasm"
+            checksum = self.cwasm.with_suffix(".sha256")
+            if self.cwasm.exists():
+                trusted = self.cwasm.stat().st_uid == os.geteuid() and checksum.exists() \
+                    and checksum.read_text() == hashlib.sha256(self.cwasm.read_bytes()).hexdigest()
+                if not trusted:
+                    self.cwasm.unlink()
+                    checksum.unlink(missing_ok=True)
+                    self.cache_note = "the cache entry did not match its checksum: compiled again"
+        return str(self.cwasm)
+
+    def cached_01(self, runner: "Runner") -> None:
+        """Vouches for what the runtime just wrote: its checksum beside it."""
+        if self.cwasm is not None and not runner.cached and self.cwasm.exists():
+            self.cwasm.with_suffix(".sha256").write_text(hashlib.sha256(self.cwasm.read_bytes()).hexdigest())
 
     def use(self, call: str, op):
         """Fresh instance, load(), then op(use) -> detail. Traps become StepFailed."""
@@ -601,16 +752,45 @@ class Host:
             return op(u)
         except StepFailed:
             raise
-        except (WasmtimeError, ExitTrap) as exc:
+        except TRAPS as exc:
             raise StepFailed(fault(call, exc, u.stderr.text(), self.deadline))
         except (TypeError, ValueError) as exc:  # a value wasmtime-py could not lift
             raise StepFailed(truncate(f"{call}: host could not convert a value: {exc}"))
+        finally:
+            if isinstance(u, Runner):
+                u.close()
 
     # -- the run
     def run(self) -> None:
         self.ticker.start()
         data = Path(self.args.component).read_bytes()
         cache = None if self.args.no_cache else self.args.cache_dir
+
+        first = {}
+
+        def do_compile_01():
+            kind = wasm_kind(data)
+            if kind != "component":
+                raise StepFailed(f"not a component: the file is {kind}")
+            try:
+                first["use"] = Runner(self)
+            except RunnerTrap as exc:
+                if exc.stage != "instantiate":
+                    raise StepFailed(compile_failure_01(str(exc)))
+                first["failed"] = exc
+            runner = first.get("use")
+            if runner is not None and runner.cached:
+                return "lgc 0.1's runtime (wasmtime 22): cached (lgc 0.1 caches compiled code too)"
+            seconds = getattr(runner, "compile_seconds", None) or 0.0
+            return f"lgc 0.1's runtime (wasmtime 22) compiled it in {seconds:.2f} s" + (
+                f" ({self.cache_note})" if self.cache_note else "")
+
+        def do_instantiate_01():
+            if "failed" in first:
+                raise StepFailed(instantiate_failure(str(first.pop("failed")), self.api))
+            return (f"lgc 0.1's pooling allocator: linear memory <= 50 MiB each, <= 20 "
+                    f"memories, <= 20 tables of <= 20000 elements, <= 200 core instances; "
+                    f"deadline {self.deadline:g} s from load")
 
         def do_compile():
             self.component, detail, seconds = compile_component(self.engine, data, cache)
@@ -622,30 +802,20 @@ class Host:
                                   f"{COMPILE_WARN_SHARE:.0%}); on a slower or busier machine "
                                   f"lgc's first command after installing it can time out")
             return detail
-        if not self.step("compile", do_compile, guest=False):
+        if not self.step("compile", do_compile_01 if self.api == "0.1" else do_compile, guest=False):
             return
-
-        first = {}
 
         def do_instantiate():
             check_exports(self.component, self.engine, self.api)
             try:
                 first["use"] = Use(self)
-            except (WasmtimeError, ExitTrap) as exc:
-                text = str(exc)
-                if "resource limit exceeded" in text or "exceeds memory limits" in text \
-                        or "exceeds table limits" in text:
-                    raise StepFailed(truncate(f"memory limit: instantiation refused: {text}"))
-                if "not found in the linker" in text:
-                    raise StepFailed(truncate(
-                        f"instantiate failed: unsatisfied import (lgc provides WASI 0.2 and "
-                        f"wasi:http only): {text}", 600))
-                raise StepFailed(truncate(f"instantiate failed: {text}", 600))
+            except TRAPS as exc:
+                raise StepFailed(instantiate_failure(str(exc), self.api))
             return (f"linear memory <= {LIMITS['memory_size'] // MIB} MiB each, "
                     f"<= {LIMITS['memories']} memories, <= {LIMITS['tables']} tables of "
                     f"<= {LIMITS['table_elements']} elements, <= {LIMITS['instances']} core "
                     f"instances; deadline {self.deadline:g} s")
-        if not self.step("instantiate", do_instantiate):
+        if not self.step("instantiate", do_instantiate_01 if self.api == "0.1" else do_instantiate):
             return
 
         self.step("load()", lambda: self.check_load(first.pop("use")))
@@ -653,13 +823,13 @@ class Host:
         self.step("schema()", self.check_schema)
         if not self.args.samples:
             # A bare component: what it is called with depends on the plugin.
-            for name in SAMPLED_STEPS:
+            for name in SAMPLED_STEPS if self.api == "1" else ("lgc validate (KCL)", *SAMPLED_STEPS[1:]):
                 self.reporter.emit(name, False, 0.0, "no sample settings: pass --config FILE --detection FILE", skipped=True)
             return
         if self.api == "1":
             self.step("validate()", self.check_validate)
         else:
-            self.reporter.emit("validate()", False, 0.0, "API 0.1 has no validate()", skipped=True)
+            self.step("lgc validate (KCL)", self.check_validate_01, guest=False)
         if not self.step("test SIEM", self.start_siem, guest=False):
             return
         self.run_commands()
@@ -729,11 +899,15 @@ class Host:
 
         def destroy():
             # lgc destroy reads each rule of its state (what apply stored: the rule
-            # file) and hands read()'s answer to delete().
+            # file) and hands delete() read()'s answer (lgc 1.1.1) or the state's
+            # rule (lgc 0.1).
             found = self.read(instance(), last)
             if found is None:
                 raise StepFailed("read() finds nothing to destroy: lgc destroy would remove nothing")
-            ok, err = unwrap(self.call(instance(), "delete", "delete()", self.config(), *self.rule_args(found, raw=True)))
+            handed = self.rule_args(last) if self.api == "0.1" else self.rule_args(found, raw=True)
+            ok, err = unwrap(self.call(instance(), "delete", "delete()", self.config(), *handed))
+            if not ok and self.api == "0.1":
+                raise StepFailed(truncate(f"delete() returned err ({err}): lgc 0.1 destroy stops there"))
             if not ok:
                 raise StepFailed(truncate(
                     f"delete() rejected what read() returned ({err}): lgc destroy passes "
@@ -742,7 +916,11 @@ class Host:
             if after is not None:
                 raise StepFailed(truncate(f"after delete() read() still finds the rule "
                                           f"({show(after)}): lgc destroy removes nothing"))
-            return "deleted what read() returned; read() finds nothing after it"
+            if self.api == "0.1" and err is None:
+                raise StepWarning("deleted, but delete() returned none: lgc 0.1 destroy prints "
+                                  "\"not found - ignoring\" for a rule it just deleted; return a "
+                                  "value (e.g. the rule's name) when the rule was deleted")
+            return f"deleted {'the applied rule' if self.api == '0.1' else 'what read() returned'}; read() finds nothing after it"
 
         for name, body in (("ping()", ping),
                            ("plan: read() before apply", plan_fresh),
@@ -767,7 +945,7 @@ class Host:
         """One call on an instance; a trap becomes StepFailed naming the call."""
         try:
             return u.call(op, *args)
-        except (WasmtimeError, ExitTrap) as exc:
+        except TRAPS as exc:
             raise StepFailed(fault(call, exc, u.stderr.text(), self.deadline))
 
     def ok_or_fail(self, value, call: str) -> None:
@@ -827,7 +1005,7 @@ class Host:
             command += ["--token", token]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-        SIEMS.append(proc)
+        CHILDREN.append(proc)
         line = proc.stdout.readline()
         found = re.search(r"https?://\S+", line)
         if not found:
@@ -847,21 +1025,32 @@ class Host:
                 if not isinstance(v, str):
                     problems.append(f"load() {f} is not a string")
             name, version = values["name"], values["version"]
-            if isinstance(name, str):
+            if self.api == "0.1":
+                # lgc 0.1 installs the file as .logcraft/plugins/<name> and finds rule
+                # files' rules.<name> by it; it checks nothing else.
+                if isinstance(name, str) and (not name or "/" in name or name in (".", "..")):
+                    problems.append(f"load() name {name!r} cannot be a file name: lgc plugins "
+                                    f"install copies the plugin to .logcraft/plugins/<name>")
+                elif isinstance(name, str) and self.args.samples and self.args.rules_keys \
+                        and name not in self.args.rules_keys:
+                    problems.append(f"load() name {name!r} is not a key of the sample detection's "
+                                    f"rules ({', '.join(map(repr, self.args.rules_keys)) or 'none'}): "
+                                    f"lgc 0.1 hands a plugin the rules under its name")
+            elif isinstance(name, str):
                 if not KEBAB.fullmatch(name):
                     problems.append(f"load() name {name!r} is not kebab-case "
                                     f"(^[a-z0-9]+(-[a-z0-9]+)*$)")
                 elif name != self.stem:
                     problems.append(f"load() name {name!r} differs from the file stem "
                                     f"{self.stem!r} (lgc names a plugin after its file)")
-            if isinstance(version, str) and not SEMVER.fullmatch(version):
+            if self.api == "1" and isinstance(version, str) and not SEMVER.fullmatch(version):
                 problems.append(f"load() version {version!r} is not semver (MAJOR.MINOR.PATCH)")
             if problems:
                 raise StepFailed(truncate("; ".join(problems)))
             return truncate(" ".join(f"{f}={v!r}" for f, v in values.items()))
         try:
             return op(u)
-        except (WasmtimeError, ExitTrap) as exc:
+        except TRAPS as exc:
             raise StepFailed(fault("load()", exc, u.stderr.text(), self.deadline))
 
     def json_result(self, call: str, raw) -> object:
@@ -887,15 +1076,17 @@ class Host:
         return raw, self.json_result(call, raw)
 
     def check_settings(self) -> str:
-        raw, doc = self.schema_text("settings()", "settings")
         if self.api == "0.1":
-            props = doc.get("properties") if isinstance(doc, dict) else None
-            if not isinstance(props, dict):
-                raise StepFailed("settings() JSON Schema has no 'properties' object")
-            return truncate(f"properties: {', '.join(props)} | {show(raw)}")
+            self.kcl_settings = self.use("settings()", lambda u: u.call("settings"))
+            return lgc_services_add(self.kcl_settings)
+        raw, doc = self.schema_text("settings()", "settings")
         return lgc_services_create(doc)
 
     def check_schema(self) -> str:
+        if self.api == "0.1":
+            self.kcl_rule = self.use("schema()", lambda u: u.call("schema"))
+            attributes = kcl_schema(self.kcl_rule, "Rule", "schema()", "lgc validate")
+            return truncate(f"KCL schema Rule: {', '.join(attributes)}")
         raw, doc = self.schema_text("schema()", "schema")
         if not isinstance(doc, dict):
             raise StepFailed(f"schema() is not a JSON Schema object (got {type(doc).__name__})")
@@ -903,6 +1094,27 @@ class Host:
                 ("type" not in doc and "properties" not in doc):
             raise StepFailed(truncate(f"schema() is not an object schema (type {doc.get('type')!r})"))
         return truncate(show(raw))
+
+    def check_validate_01(self) -> str:
+        """lgc 0.1 validate: kclvm checks each service's settings against settings()'s
+        Configuration and each rule file's parameters against schema()'s Rule."""
+        if self.kcl_settings is None or self.kcl_rule is None:
+            raise StepFailed("needs the KCL of settings() and schema(), which failed above")
+        checks = [("the sample settings", self.kcl_settings, "Configuration", self.args.config),
+                  ("the sample detection", self.kcl_rule, "Rule", self.args.rule[1])]
+        if self.args.changed_rule is not None:
+            checks.append(("the changed detection", self.kcl_rule, "Rule", self.args.changed_rule[1]))
+        for what, code, schema, data in checks:
+            problem = kcl_problem(code, schema, data)
+            if problem:
+                raise StepFailed(truncate(f"lgc validate refuses {what} ({schema}): {problem}", 600))
+        try:
+            broken = json.loads(self.args.broken_bytes)
+        except ValueError:
+            broken = None
+        if isinstance(broken, dict) and kcl_problem(self.kcl_rule, "Rule", broken) is None:
+            raise StepFailed("lgc validate accepts the broken detection: schema()'s Rule lets it through")
+        return "kclvm passes the sample settings and detections and refuses the broken one"
 
     def check_validate(self) -> str:
         """lgc validate: one instance validates every rule file."""
@@ -1015,6 +1227,86 @@ def lgc_services_create(doc) -> str:
                     + (f"; {'; '.join(notes)}" if notes else ""), 600)
 
 
+# ---------------------------------------------------------------- lgc 0.1: KCL
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+KCL = []  # kclvm's API, made on first use
+
+
+def kcl_api():
+    if not KCL:
+        KCL.append(kcl.API())
+    return KCL[0]
+
+
+def kcl_text(message: str) -> str:
+    return " ".join(ANSI.sub("", message).split())
+
+
+def kcl_schema(code, schema: str, call: str, command: str) -> dict:
+    """The attributes of `schema` in the KCL `code`, as kclvm (lgc 0.1.x embeds 0.9)
+    reads them; StepFailed naming `command` when it cannot."""
+    if not isinstance(code, str):
+        raise StepFailed(f"{call} returned {type(code).__name__}, not KCL text")
+    looks_json = code.lstrip().startswith("{")
+    hint = " (this looks like JSON Schema: lgc 0.1 reads KCL, only lgc 1.x reads JSON Schema)" if looks_json else ""
+    source = kcl.ExecProgram_Args(k_filename_list=["plugin.k"], k_code_list=[code])
+    try:
+        kcl_api().exec_program(source)
+    except Exception as exc:  # kcl-lib raises a bare Exception with kclvm's message
+        raise StepFailed(truncate(f"{call} is KCL that kclvm cannot compile, so {command} fails: {kcl_text(str(exc))}", 600))
+    mapping = kcl_api().get_schema_type_mapping(kcl.GetSchemaTypeMapping_Args(exec_args=source, schema_name=schema))
+    found = mapping.schema_type_mapping.get(schema)
+    if found is None:
+        raise StepFailed(truncate(f"{call} defines no `schema {schema}`, so {command} fails "
+                                  f"(kclvm: name '{schema}' is not defined){hint}", 600))
+    return dict(sorted(found.properties.items()))  # kcl-lib's order varies from run to run
+
+
+def kcl_problem(code: str, schema: str, data) -> str | None:
+    """kclvm's complaint about `data` against `schema`, None when it passes."""
+    result = kcl_api().validate_code(kcl.ValidateCode_Args(code=code, data=json.dumps(data), schema=schema, format="json"))
+    return None if result.success else kcl_text(result.err_message)
+
+
+def kcl_default(attribute):
+    """The value lgc 0.1 stores for an attribute it is not asked about (its `defaut`)."""
+    text, kind = attribute.default, attribute.type
+    if kind == "str":
+        return text.strip("\"'")
+    if kind == "bool":
+        return text in ("True", "true")
+    if kind in ("int", "float"):
+        try:
+            return int(text) if kind == "int" else float(text)
+        except ValueError:
+            return 0 if kind == "int" else 0.0
+    try:
+        return json.loads(text)
+    except ValueError:
+        return [] if kind == "list" else {} if kind == "dict" else None
+
+
+def lgc_services_add(code) -> str:
+    """What `lgc services add <id> -p <plugin>` does with settings() (lgc 0.1.3,
+    Service::configure without --configure): it reads `schema Configuration`'s
+    attributes with kclvm, takes each one's default (warning for one without, then
+    taking the type's zero value), and validates the settings against Configuration:
+    when kclvm refuses them, the command fails and no service is added."""
+    attributes = kcl_schema(code, "Configuration", "settings()", "lgc services add")
+    settings, notes = {}, []
+    for name, attribute in attributes.items():
+        settings[name] = kcl_default(attribute)
+        if not attribute.default:
+            notes.append(f"{name} has no default (lgc warns, takes {json.dumps(settings[name])})")
+    problem = kcl_problem(code, "Configuration", settings)
+    if problem:
+        raise StepFailed(truncate(f"lgc services add takes the defaults {compact(settings)} and "
+                                  f"kclvm refuses them, so no service can be added: {problem}", 600))
+    return truncate("lgc services add takes " + ", ".join(f"{k}={json.dumps(v)}" for k, v in settings.items())
+                    + (f"; {'; '.join(notes)}" if notes else ""), 600)
+
+
 # ---------------------------------------------------------------- command line
 
 def load_json(path: str, what: str):
@@ -1050,6 +1342,8 @@ def parse_args(argv):
                    "(file passed as is; default: bytes that are not JSON)")
     p.add_argument("--siem", help="a test SIEM (Python script taking --port 0 --token T and "
                    "printing its URL first): started for the run, the config's url set to it")
+    p.add_argument("--runtime-0-1", help="lgc 0.1's runtime (hosts/lgc/runtime-0.1, built with "
+                   "cargo): API 0.1 plugins run in it, as in lgc 0.1.x")
     p.add_argument("--deadline-seconds", type=float, default=DEFAULT_DEADLINE,
                    help="epoch deadline per Store (default 60)")
     p.add_argument("--cache-dir", default=str(default_cache),
@@ -1060,6 +1354,9 @@ def parse_args(argv):
         raise UsageError("--deadline-seconds must be a positive number")
     if not Path(args.component).is_file():
         raise UsageError(f"no such component file: {args.component}")
+    if args.api == "0.1" and not (args.runtime_0_1 and os.access(args.runtime_0_1, os.X_OK)):
+        raise UsageError("--api 0.1 needs --runtime-0-1 BINARY: lgc 0.1's runtime, built from "
+                         "hosts/lgc/runtime-0.1 with cargo build --release")
     if (args.config is None) != (args.detection is None):
         raise UsageError("--config and --detection go together")
     args.samples = args.config is not None
@@ -1084,6 +1381,8 @@ def parse_args(argv):
     # lgc 0.1: a detection is {name, rules: {<plugin>: params}}; create/read/update/
     # delete get (config, name, JSON of rules[<plugin>]).
     stem = Path(args.component).stem
+    rules = detection.get("rules") if isinstance(detection, dict) else None
+    args.rules_keys = list(rules) if isinstance(rules, dict) else []
     args.rule = rule_01(detection, stem, "detection")
     args.changed_rule = rule_01(changed, stem, "changed detection") if changed is not None else None
     return args
@@ -1114,7 +1413,7 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     code = main()
-    stop_siems()
+    stop_children()
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter teardown: wasmtime's runtime threads can panic while

@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { cacheDir, cachedBuild, cacheNote, hashOf, type CacheHit } from '../../core/cache.js';
+import { cacheDir, cachedBuild, cacheNote, cargoTargetDir, hashOf, type CacheHit } from '../../core/cache.js';
 import { ToolchainMissing, UsageError } from '../../core/errors.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, which, type Tool } from '../../core/exec.js';
@@ -15,12 +15,24 @@ import { questions } from './questions.js';
 
 const hostDir = join(packageRoot, 'hosts', 'lgc');
 
+/**
+ * Per plugin API: the componentize-py whose output that lgc loads, and the modules
+ * its bindings are generated into. lgc 0.1's wasmtime 22 refuses newer output
+ * ("constant expression required: non-constant operator: i32.add").
+ */
+export const apiBindings = {
+  '1': { componentizePy: '0.25.1', world: 'wit_world', errors: 'componentize_py_types' },
+  '0.1': { componentizePy: '0.13.5', world: 'plugins_client', errors: 'plugins_client.types' },
+} as const;
+type Api = keyof typeof apiBindings;
+
 /** The tools a generated project pins (pyproject.toml), bumped together here. */
 export const pins = {
-  componentizePy: '0.25.1',
   pytest: '9.2.0',
   /** The project's tests check the settings schema as lgc does (lgc 1.1.1 uses the jsonschema crate). */
   jsonschema: '4.26.0',
+  /** API 0.1 projects check their KCL with the kclvm line lgc 0.1.x embeds (0.9). */
+  kclLib: '0.9.3',
   /** pip >= 25.1 installs PEP 735 dependency groups (`pip install --group dev`). */
   pip: '26.3',
   poetry: '2.5.1',
@@ -34,13 +46,16 @@ const tools: Tool[] = [
   tool.python3('creates the virtual environment, runs componentize-py and the reference host'),
   tool.make('runs the project build'),
 ];
+// API 0.1 plugins run in lgc 0.1's own runtime (wasmtime 22), built from hosts/lgc/runtime-0.1.
+const runtime01Tools: Tool[] = [tool.cargo('builds lgc 0.1\'s runtime (wasmtime 22) that API 0.1 plugins are verified in')];
+const runtime01Dir = join(hostDir, 'runtime-0.1');
 
 // Installed per project by `make venv`; doctor asks pip's index for it (a network call,
 // so verify does not: it reports exit 3 when the install itself fails).
 const installs: Tool[] = [
   {
     command: 'python3',
-    label: `componentize-py ${pins.componentizePy} (pip)`,
+    label: `componentize-py ${Object.values(apiBindings).map((api) => api.componentizePy).join(' / ')} (pip)`,
     versionArgs: ['-m', 'pip', 'index', 'versions', 'componentize-py', '--disable-pip-version-check'],
     why: 'compiles the Python plugin to a component; each project installs it into .venv',
     install: `make sure pip reaches a package index holding componentize-py (PIP_INDEX_URL), then \`make venv\` in the project`,
@@ -66,6 +81,7 @@ function context(answers: Answers) {
     module: name.replace(/-/g, '_'),
     version: String(answers['plugin-version']),
     api: String(answers.api),
+    bindings: apiBindings[String(answers.api) as Api],
     description: String(answers.description),
     author: String(answers.author),
     tool: String(answers['package-tool']),
@@ -118,6 +134,21 @@ async function hostPython(note: (text: string) => void): Promise<{ python: strin
   }, note);
 }
 
+/** lgc 0.1's runtime, built once per source and rustc and cached. */
+async function runtime01(note: (text: string) => void): Promise<{ binary: string; hit: CacheHit }> {
+  const sources = ['Cargo.toml', 'Cargo.lock', 'src/main.rs', 'wit/plugin.wit', 'wit/world.wit'].map((file) => readFileSync(join(runtime01Dir, file), 'utf8'));
+  const rustc = await run('rustc', ['-vV'], { timeoutMs: 60_000 });
+  const hit = await cachedBuild('lgc-0.1-runtime', hashOf(...sources, rustc.stdout), 'lgc-0-1-runtime', async (work) => {
+    const env = { ...process.env, CARGO_TARGET_DIR: cargoTargetDir() };
+    const build = await run('cargo', ['build', '--release', '--locked', '--manifest-path', join(runtime01Dir, 'Cargo.toml')], { env, timeoutMs: 40 * 60_000 });
+    if (build.exitCode !== 0) throw new Error(`lgc 0.1's runtime did not build\n${failureTail(build)}`);
+    const binary = join(work, 'lgc-0-1-runtime');
+    copyFileSync(join(cargoTargetDir(), 'release', 'lgc-0-1-runtime'), binary);
+    return binary;
+  }, () => note('first time: building lgc 0.1\'s runtime (wasmtime 22) with cargo, cached for next time'));
+  return { binary: hit.path, hit };
+}
+
 /** Poetry when the project uses it: the one on PATH, else a pinned one in the cache. */
 async function poetry(log: StepLog): Promise<string> {
   const found = which('poetry');
@@ -136,10 +167,11 @@ async function buildComponent(project: string, answers: Answers, log: StepLog): 
   const make = (target: string) => run('make', [target, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)], { cwd: project, timeoutMs: 20 * 60_000 });
   const fresh = !existsSync(join(project, '.venv'));
   const installed = await log.run('install pinned tools', async (note) => {
-    if (fresh) note(`first time for this project: creating .venv with componentize-py ${pins.componentizePy}, reused next time`);
+    const { componentizePy } = apiBindings[String(answers.api) as Api];
+    if (fresh) note(`first time for this project: creating .venv with componentize-py ${componentizePy}, reused next time`);
     const venv = await make('venv');
     if (venv.exitCode !== 0) throw new ToolchainMissing('componentize-py', `cd ${project} && make venv`, `the pinned tools did not install: ${failureTail(venv, 8)}`);
-    return { value: true, detail: fresh ? `created .venv with componentize-py ${pins.componentizePy} (reused next time)` : 'reused .venv' };
+    return { value: true, detail: fresh ? `created .venv with componentize-py ${componentizePy} (reused next time)` : 'reused .venv' };
   });
   if (!installed) return undefined;
   const wasm = await log.run('build component', async (note) => {
@@ -162,9 +194,10 @@ async function buildComponent(project: string, answers: Answers, log: StepLog): 
 }
 
 async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
-  requireTools(target.project ? tools : tools.slice(0, 1));
   const project = target.project;
   const answers = target.answers ?? {};
+  const api = String(options.api ?? answers.api ?? '1');
+  requireTools([...(project ? tools : tools.slice(0, 1)), ...(api === '0.1' ? runtime01Tools : [])]);
   // Sample files: given, else the project's; a bare component without them runs only
   // the calls that need none. Checked before any build starts.
   const samples = project ? join(project, 'samples') : undefined;
@@ -177,11 +210,19 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
 
   const python = await log.run('reference host runtime', async (note) => {
     const built = await hostPython(note);
-    return { value: built.python, detail: cacheNote(built.hit, `installed wasmtime ${pins.wasmtime}`) };
+    return { value: built.python, detail: cacheNote(built.hit, `installed wasmtime ${pins.wasmtime}, jsonschema and kcl-lib`) };
   });
   if (!python) return { artifact: wasm };
 
-  const args = [join(hostDir, 'lgc_host.py'), wasm, '--api', String(options.api ?? answers.api ?? '1'), '--cache-dir', join(cacheDir(), 'lgc-compiled')];
+  const args = [join(hostDir, 'lgc_host.py'), wasm, '--api', api, '--cache-dir', join(cacheDir(), 'lgc-compiled')];
+  if (api === '0.1') {
+    const runtime = await log.run('lgc 0.1 runtime', async (note) => {
+      const built = await runtime01(note);
+      return { value: built.binary, detail: cacheNote(built.hit, 'built lgc 0.1\'s runtime (wasmtime 22)') };
+    });
+    if (!runtime) return { artifact: wasm };
+    args.push('--runtime-0-1', runtime);
+  }
   if (config && detection) args.push('--config', config, '--detection', detection);
   if (changed && existsSync(changed)) args.push('--changed-detection', changed);
   // A project's plan, apply and destroy calls go to its own test SIEM, never to the
@@ -200,7 +241,7 @@ export const lgc: Kind = {
   summary: 'Python compiled by componentize-py into a component of world logcraft:lgc/plugins',
   questions,
   verifyOptions,
-  tools,
+  tools: [...tools, ...runtime01Tools],
   installs,
   context,
   // The bundled contract, unless the user brings the WIT of their own lgc checkout.
