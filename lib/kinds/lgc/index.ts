@@ -136,7 +136,7 @@ async function hostPython(note: (text: string) => void): Promise<{ python: strin
 
 /** lgc 0.1's runtime, built once per source and rustc and cached. */
 async function runtime01(note: (text: string) => void): Promise<{ binary: string; hit: CacheHit }> {
-  const sources = ['Cargo.toml', 'Cargo.lock', 'src/main.rs', 'wit/plugin.wit', 'wit/world.wit'].map((file) => readFileSync(join(runtime01Dir, file), 'utf8'));
+  const sources = ['Cargo.toml', 'Cargo.lock', 'src/main.rs', '../../../templates/lgc/wit-0.1/wit/plugin.wit'].map((file) => readFileSync(join(runtime01Dir, file), 'utf8'));
   const rustc = await run('rustc', ['-vV'], { timeoutMs: 60_000 });
   const hit = await cachedBuild('lgc-0.1-runtime', hashOf(...sources, rustc.stdout), 'lgc-0-1-runtime', async (work) => {
     const env = { ...process.env, CARGO_TARGET_DIR: cargoTargetDir() };

@@ -1,4 +1,4 @@
-//! lgc 0.1.x's plugin runtime, rebuilt from its source (crates/runtime and
+//! lgc 0.1.x's plugin runtime, modelled on its source (crates/runtime and
 //! crates/common/src/plugins/manager.rs of lgc v0.1.3) so a component is compiled,
 //! linked and run as lgc 0.1 does: wasmtime 22, async, the pooling allocator with
 //! lgc's limits, wasi and wasi-http linked, one store per command with a 60 s epoch
@@ -28,7 +28,8 @@ use wasmtime_wasi::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
-wasmtime::component::bindgen!({ path: "wit", world: "plugins", async: true });
+// The contract as the generator ships it for API 0.1 (lgc 0.1.3's plugin.wit and world.wit).
+wasmtime::component::bindgen!({ path: "../../../templates/lgc/wit-0.1/wit", world: "plugins", async: true });
 
 const MB: usize = 1 << 20;
 /// lgc's DEFAULT_EPOCH_TICK_INTERVAL and its per-store deadline.
