@@ -73,6 +73,19 @@ describe('vpl answers', () => {
     expect(file(files, 'src/lib.rs')).not.toContain('vplugin_exit');
     expect(file(files, 'Makefile')).toContain('PACKAGE := geo-1.0.0.vpl');
   });
+
+  it('a custom entry point comes with vplugin_init calling it, and the README warns of the real loader', async () => {
+    for (const language of ['c', 'rust']) {
+      const files = await renderProject(vpl, { name: 'geo', 'plugin-version': '1.0.0', description: 'd', objfile: 'geo.so', entry: 'geo_init', destructor: true, language, author: 'A', license: 'MIT' });
+      const source = file(files, language === 'c' ? 'src/plugin.c' : 'src/lib.rs')!;
+      expect(source).toMatch(language === 'c' ? /int32_t vplugin_init\(void\)\n\{\n    return geo_init\(\);/ : /fn vplugin_init\(\) -> i32 \{\n    geo_init\(\)/);
+      const readme = file(files, 'README.md')!;
+      expect(readme).toContain('crashes on every package on Linux');
+      expect(readme).toContain('remove the second `load_metadata()` call in `Plugin::load`');
+    }
+    const defaults = await renderProject(vpl, { name: 'geo', 'plugin-version': '1.0.0', description: 'd', objfile: 'geo.so', entry: 'vplugin_init', destructor: true, language: 'c', author: 'A', license: 'MIT' });
+    expect(file(defaults, 'src/plugin.c')!.match(/vplugin_init/g)).toHaveLength(1);
+  });
 });
 
 describe('Yeoman generators of the native kinds', () => {

@@ -21,7 +21,7 @@ import pytest
 
 HOST = Path(__file__).with_name("vpl_host.py")
 STEP_NAMES = ["open archive", "check entries", "extract", "read metadata",
-              "find object", "load object", "entry point", "destructor"]
+              "find object", "load object", "entry point", "destructor", "vplugin crate"]
 MIB = 1024 * 1024
 
 C_SOURCES = {
@@ -46,6 +46,13 @@ C_SOURCES = {
         int vplugin_init(void) { for (;;) pause(); }
     """,
     "no_destructor": "int vplugin_init(void) { return 0; }",
+    # A custom entry point, with and without the spec's default one beside it.
+    "custom_only": "int greet_start(void) { return 0; } void vplugin_exit(void) {}",
+    "custom_and_default": """
+        int greet_start(void) { return 0; }
+        int vplugin_init(void) { return greet_start(); }
+        void vplugin_exit(void) {}
+    """,
     # Links (no -z defs) but cannot be loaded with RTLD_NOW.
     "unresolved": """
         extern int vpl_test_missing_symbol(void);
@@ -160,7 +167,8 @@ class Host:
             stdout, stderr = proc.communicate(timeout=30)
         steps = [json.loads(line) for line in stdout.splitlines()]
         for step in steps:
-            assert list(step) == ["name", "ok", "ms", "detail"]
+            assert list(step) in (["name", "ok", "ms", "detail"], ["name", "ok", "ms", "detail", "status"])
+            assert step.get("status", "warned") == "warned" and (step["ok"] or "status" not in step)
             assert isinstance(step["ok"], bool) and isinstance(step["ms"], float)
             assert isinstance(step["detail"], str)
         assert [s["name"] for s in steps] == STEP_NAMES[:len(steps)]
@@ -212,6 +220,41 @@ def test_destructor_is_optional(host, objs, tmp_path):
     assert result.step("destructor") | {"ms": 0} == {
         "name": "destructor", "ok": True, "ms": 0, "detail": "no vplugin_exit (optional)"}
     assert not (tmp_path / "marker").exists()
+    # The spec allows it; the vplugin crate's terminate() fails without it.
+    crate = result.step("vplugin crate")
+    assert crate["status"] == "warned" and crate["ok"] is True
+    assert crate["detail"].startswith("no vplugin_exit: the crate's terminate() returns an error without it")
+
+
+# -- what the vplugin crate does with a package -------------------------------
+
+def test_a_good_package_passes_and_hears_what_the_crate_does(host, objs):
+    crate = host(package(objs)).step("vplugin crate")
+    assert "status" not in crate and crate["ok"] is True
+    assert crate["detail"].startswith(
+        "the vplugin crate extracts the package into the host's working directory, copies "
+        "plugin.so to $TMPDIR/vplugin/demo/plugin.so (keyed by name: another version of demo "
+        "overwrites it), never reads description")
+
+
+def test_a_custom_entry_without_the_default_one_warns(host, objs):
+    crate = host(package(objs, obj="custom_only"), "--entry", "greet_start").step("vplugin crate")
+    assert crate["status"] == "warned"
+    assert crate["detail"].startswith(
+        "no vplugin_init: a vplugin PluginManager calls one entry point for every plugin "
+        "(vplugin_init unless the host sets another); export vplugin_init too, calling greet_start")
+
+
+def test_a_custom_entry_with_the_default_one_beside_it_passes(host, objs):
+    result = host(package(objs, obj="custom_and_default"), "--entry", "greet_start")
+    assert result.code == 0, result
+    assert "status" not in result.step("vplugin crate")
+
+
+def test_extra_files_would_land_in_the_host_s_working_directory(host, objs):
+    crate = host(package(objs, extra=[("docs/README", b"hi")])).step("vplugin crate")
+    assert crate["status"] == "warned"
+    assert crate["detail"].startswith("it extracts docs/README into the host's working directory too")
 
 
 def test_directories_and_unknown_keys_are_reported(host, objs):

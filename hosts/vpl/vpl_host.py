@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Reference VPlugin host: opens a .vpl package the way a VPlugin host would,
 stricter than the archived `vplugin` 0.3.0 loader, and reports every step as one
-JSON line on stdout: {"name": str, "ok": bool, "ms": float, "detail": str}.
+JSON line on stdout: {"name": str, "ok": bool, "ms": float, "detail": str}, plus
+"status": "warned" on a step that passed where the vplugin crate would misbehave.
+The real crate crashes on every package on Linux, so the steps follow the spec;
+the last one says what the crate would do with this package.
 
 Usage: vpl_host.py PACKAGE.vpl [--entry NAME] [--max-entry-bytes N]
                    [--max-total-bytes N] [--max-entries N]
@@ -68,6 +71,10 @@ ELF_TYPES = {0: "file of unknown type", 1: "relocatable object",
 
 class StepFailed(Exception):
     """A check failed; the message becomes the step's detail."""
+
+
+class StepWarning(Exception):
+    """The step passed, but the real loader would misbehave: the message says how."""
 
 
 @dataclass
@@ -401,6 +408,33 @@ def call_destructor(run: Run) -> str:
     return f"called {EXIT_SYMBOL}"
 
 
+def vplugin_crate(run: Run) -> str:
+    """What the vplugin crate (GitHub VPlugin/VPlugin, 0.3.0 and its last commit)
+    does with this package besides crashing on Linux (Plugin::load copies the
+    object over its own mapping): what is this package's own trouble there is a
+    warning, the rest is said."""
+    name, objfile, entry = run.meta["name"], run.meta["objfile"], run.args.entry
+    trouble = []
+    if entry != DEFAULT_ENTRY and lookup(run.lib, DEFAULT_ENTRY, ctypes.c_int32) is None:
+        trouble.append(f"no {DEFAULT_ENTRY}: a vplugin PluginManager calls one entry point "
+                       f"for every plugin ({DEFAULT_ENTRY} unless the host sets another); "
+                       f"export {DEFAULT_ENTRY} too, calling {entry}")
+    if lookup(run.lib, EXIT_SYMBOL, None) is None:
+        trouble.append(f"no {EXIT_SYMBOL}: the crate's terminate() returns an error without it")
+    extra = [info.orig_filename for info, parts in run.entries
+             if not info.is_dir() and parts not in (["metadata.toml"], [objfile])]
+    if extra:
+        trouble.append(f"it extracts {', '.join(extra)} into the host's working directory too")
+    behaviour = (f"the vplugin crate extracts the package into the host's working directory, "
+                 f"copies {objfile} to $TMPDIR/vplugin/{name}/{objfile} (keyed by name: "
+                 f"another version of {name} overwrites it), never reads description, and "
+                 f"calls {EXIT_SYMBOL} only from terminate(); its Plugin::load crashes on "
+                 f"Linux (see the generated README)")
+    if trouble:
+        raise StepWarning("; ".join(trouble) + f" ({behaviour})")
+    return behaviour
+
+
 # -- driver -------------------------------------------------------------------
 
 STEPS = (
@@ -412,6 +446,7 @@ STEPS = (
     ("load object", load_object),
     ("entry point", call_entry),
     ("destructor", call_destructor),
+    ("vplugin crate", vplugin_crate),
 )
 
 
@@ -423,14 +458,20 @@ def remove_tmpdir(run: Run) -> None:
 
 def run_step(report, name: str, step, run: Run) -> bool:
     start = time.perf_counter()
+    warned = False
     try:
         detail, ok = step(run), True
+    except StepWarning as e:
+        detail, ok, warned = str(e), True, True
     except StepFailed as e:
         detail, ok = str(e), False
     except Exception as e:  # a host bug or an unforeseen input: still report it
         detail, ok = f"unexpected {type(e).__name__}: {e}", False
     ms = round((time.perf_counter() - start) * 1000, 3)
-    report.write(json.dumps({"name": name, "ok": ok, "ms": ms, "detail": detail}) + "\n")
+    line = {"name": name, "ok": ok, "ms": ms, "detail": detail}
+    if warned:
+        line["status"] = "warned"
+    report.write(json.dumps(line) + "\n")
     # Flush now: if the plugin crashes the process, the lines so far survive.
     report.flush()
     return ok
