@@ -974,7 +974,6 @@ static bool lifecycle(const char *step, enum cb id)
         record_order(id, p);
         double t = enter(p);
         switch (id) {
-        case CB_INITIALIZE: AS(mq_initialize, p->sym[id])(); break;
         case CB_CLEANUP: AS(mq_cleanup, p->sym[id])(); break;
         case CB_CONTEXT_INITIALIZE: AS(mq_context_initialize, p->sym[id])(&context); break;
         case CB_CONTEXT_CLEANUP: AS(mq_context_cleanup, p->sym[id])(&context); break;
@@ -988,6 +987,24 @@ static bool lifecycle(const char *step, enum cb id)
     if (!detail.len)
         str_add(&detail, "no plugin implements %s", cb_name[id]);
     return emit(step, true, start, str_get(&detail));
+}
+
+/* MailerQ calls mq_initialize right after it loads a plugin, before it loads the next
+ * one. The step is reported for every plugin, so a crash in it is named. */
+static bool initialize(struct plugin *p)
+{
+    double start = now_ms();
+    struct str step = { 0 };
+    str_add(&step, "mq_initialize %s", p->name);
+    if (!p->sym[CB_INITIALIZE])
+        return emit(str_get(&step), true, start, "not implemented");
+    record_order(CB_INITIALIZE, p);
+    double t = enter(p);
+    AS(mq_initialize, p->sym[CB_INITIALIZE])();
+    leave(cb_name[CB_INITIALIZE], t, false);
+    if (violation.len)
+        return emit(str_get(&step), false, start, str_get(&violation));
+    return emit(str_get(&step), true, start, "called right after loading it, before the next plugin loads");
 }
 
 static const char LOGIN[] = "user", PASSWORD[] = "secret";
@@ -1253,13 +1270,12 @@ static bool run(const struct options *o)
         return false;
     plugins = xcalloc(nplugins * sizeof *plugins);
     for (size_t i = 0; i < nplugins; i++)
-        if (!load(o->dir, names[i], &plugins[i], o->api_version))
+        if (!load(o->dir, names[i], &plugins[i], o->api_version) || !initialize(&plugins[i]))
             return false;
 
     context.data = xcalloc(nplugins * sizeof *context.data);
     handle_add(&context.h, K_CONTEXT);
-    return lifecycle("mq_initialize", CB_INITIALIZE) &&
-           lifecycle("mq_context_initialize", CB_CONTEXT_INITIALIZE) &&
+    return lifecycle("mq_context_initialize", CB_CONTEXT_INITIALIZE) &&
            session(o) && drain(o->timeout_ms) && callback_order() &&
            lifecycle("mq_context_cleanup", CB_CONTEXT_CLEANUP) &&
            lifecycle("mq_cleanup", CB_CLEANUP);

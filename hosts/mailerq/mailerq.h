@@ -1,10 +1,13 @@
 /*
  * STAND-IN for mailerq.h. This is NOT the header that ships with MailerQ.
- * It was written from MailerQ's public plugin documentation and declares only
- * what that documentation describes. MQ_API_VERSION below must match the
- * MailerQ the plugin will run in: MailerQ logs an error and exits when a
- * plugin's mq_version() returns another value. Replace this file with the real
- * mailerq.h (installed with MailerQ) when it is available.
+ * It was written from MailerQ's public plugin documentation, which names more
+ * than it specifies: every value or signature below that the documentation
+ * does not give is marked ASSUMED, and may differ in the real header (the
+ * MQ_API_VERSION value, the MQ_READ/MQ_WRITE values, and the signatures of the
+ * context, connection, message, timer and io functions). MQ_API_VERSION must
+ * match the MailerQ the plugin will run in: MailerQ logs an error and exits
+ * when a plugin's mq_version() returns another value. Replace this file with
+ * the real mailerq.h (installed with MailerQ) when it is available.
  *
  * Where the documentation of different MailerQ releases disagrees, this file
  * follows the 5.x pages (lower camelCase MQ_* names, float timer timeouts,
@@ -18,8 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Undocumented: the real value only grows with each MailerQ release. Override
- * it with -DMQ_API_VERSION=N to match the MailerQ you deploy to. */
+/* ASSUMED value: undocumented, it only grows with each MailerQ release.
+ * Override it with -DMQ_API_VERSION=N to match the MailerQ you deploy to. */
 #ifndef MQ_API_VERSION
 #define MQ_API_VERSION 1
 #endif
@@ -37,8 +40,8 @@
 #define MQ_WARN 2
 #define MQ_INFO 3
 
-/* Events for MQ_ioWatch(); the values are not documented (libev's EV_READ and
- * EV_WRITE are 1 and 2). */
+/* Events for MQ_ioWatch(). ASSUMED values: not documented (libev's EV_READ
+ * and EV_WRITE are 1 and 2). */
 #define MQ_READ 1
 #define MQ_WRITE 2
 
@@ -68,6 +71,9 @@ void MQ_retry(MQ_Connection *connection);
 
 void MQ_log(int priority, const char *message);
 
+/* ---- ASSUMED signatures from here to the exported functions: the
+ * documentation names these functions without declaring them. ---- */
+
 /* Per-plugin data: every plugin sees only its own pointer. */
 void *MQ_contextData(MQ_Context *context);
 void MQ_setContextData(MQ_Context *context, void *data);
@@ -83,8 +89,9 @@ bool MQ_authenticated(MQ_Connection *connection);
 const char *MQ_email(MQ_Address *address);
 const char *MQ_mime(MQ_Message *message);
 
-/* The worker's libev loop. The reference host has no libev and returns NULL:
- * prefer the timer and io functions below, which work in both. */
+/* The worker's libev loop. The reference host has no libev and returns NULL,
+ * so verify cannot run code that uses it: prefer the timer and io functions
+ * below, which work in both. */
 struct ev_loop *MQ_ev(MQ_Context *context);
 
 /* One-shot timer; stop or reset it only before it has fired. */

@@ -172,6 +172,11 @@ else fail "(e) exit $status, expected death by SIGSEGV"; fi
 if tail -n 1 "$work/out" | grep -qF "$(step_ok "exports 50-crash.so")"; then
     pass "(e) last printed step is the one before mq_initialize"
 else fail "(e) last line is not the exports step: $(tail -n 1 "$work/out")"; fi
+# MailerQ calls mq_initialize right after loading a plugin, before loading the next.
+order=$(grep -oE '"name":"(mq_initialize 10-a\.so|load 50-crash\.so)"' "$work/out" | tr '\n' ' ')
+if [ "$order" = '"name":"mq_initialize 10-a.so" "name":"load 50-crash.so" ' ]; then
+    pass "(e) 10-a.so is initialized before 50-crash.so is loaded"
+else fail "(e) mq_initialize and load order: $order"; fi
 
 # ---- (f) exports beyond mq_* -----------------------------------------------------------
 

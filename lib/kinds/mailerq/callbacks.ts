@@ -10,7 +10,7 @@ const ctx: [string, string] = ['MQ_Context *', 'ctx'];
 const conn: [string, string] = ['MQ_Connection *', 'conn'];
 
 export const callbacks: Callback[] = [
-  { name: 'mq_initialize', returns: 'void', params: [], when: 'Called once, after every plugin is loaded.' },
+  { name: 'mq_initialize', returns: 'void', params: [], when: 'Called once, right after this plugin is loaded (before MailerQ loads the next one).' },
   { name: 'mq_cleanup', returns: 'void', params: [], when: 'Called once, when MailerQ stops.' },
   { name: 'mq_context_initialize', returns: 'void', params: [ctx], when: 'Called in each worker thread when it starts.' },
   { name: 'mq_context_cleanup', returns: 'void', params: [ctx], when: 'Called in each worker thread when it stops.' },

@@ -110,8 +110,7 @@ const recipients = ['rcpt1@example.org', 'rcpt2@example.org'];
 function hostSteps(files: string[]): string[] {
   return [
     'plugin directory',
-    ...files.flatMap((file) => [`load ${file}`, `mq_version ${file}`, `callbacks ${file}`, `exports ${file}`]),
-    'mq_initialize',
+    ...files.flatMap((file) => [`load ${file}`, `mq_version ${file}`, `callbacks ${file}`, `exports ${file}`, `mq_initialize ${file}`]),
     'mq_context_initialize',
     'smtp in: connect',
     'smtp in: secure',
