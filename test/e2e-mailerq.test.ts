@@ -122,6 +122,17 @@ describe('verify refuses a plugin that breaks MailerQ\'s rules', () => {
     count('plugin faults: mailerq', { handled: 1 });
   });
 
+  it('a misspelled callback: exported, but MailerQ never calls it', { timeout: LONG }, async () => {
+    count('plugin faults: mailerq', { injected: 1 });
+    const project = await generate('misspelled', '--callbacks', 'mq_smtp_in_mailfrom');
+    edit(project, 'plugin.c', 'MQ_EXPORT bool mq_smtp_in_mailfrom(', 'MQ_EXPORT bool mq_smtp_in_mailfrm(');
+    const { exitCode, report } = await verify(project);
+    expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(1);
+    expect(report.steps.find((s: any) => s.status === 'failed')).toMatchObject({ name: 'host: exports 50-misspelled.so' });
+    expect(report.cause).toMatch(/mq_smtp_in_mailfrm is no MailerQ entry point \(misspelled\?\), so MailerQ never calls it/);
+    count('plugin faults: mailerq', { handled: 1 });
+  });
+
   it('a plugin crashing in mq_initialize', { timeout: LONG }, async () => {
     count('plugin faults: mailerq', { injected: 1 });
     const project = await generate('crashes', '--callbacks', 'mq_initialize');

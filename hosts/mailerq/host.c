@@ -869,23 +869,29 @@ static bool check_exports(const char *path, const struct plugin *p)
 
     char **extra = xcalloc((n + 1) * sizeof *extra), **unknown = xcalloc((n + 1) * sizeof *unknown);
     size_t nextra = 0, nunknown = 0;
-    bool cxx = false;
+    bool cxx = false, overload = false;
     for (size_t i = 0; i < n; i++) {
         if (strncmp(names[i], "mq_", 3) != 0) {
             extra[nextra++] = names[i];
             cxx = cxx || strncmp(names[i], "_Z", 2) == 0;
+            overload = overload || (strncmp(names[i], "_Z", 2) == 0 && strstr(names[i], "mq_"));
         } else if (!entry_point(names[i])) {
             unknown[nunknown++] = names[i];
         }
     }
-    bool ok = nextra == 0;
+    /* MailerQ looks its entry points up by exact name: an mq_* name it does not know
+     * (a misspelling) or a mangled one (a C++ overload) is a callback it never calls. */
+    bool ok = nextra == 0 && nunknown == 0;
     if (ok) {
         str_add(&detail, "exports: ");
         add_list(&detail, names, n);
-    } else {
+    } else if (nextra) {
         str_add(&detail, "%s: exports beyond the mq_* entry points: ", p->name);
         add_list(&detail, extra, nextra);
         str_add(&detail, " (build with -fvisibility=hidden and MQ_EXPORT only the entry points");
+        if (overload)
+            str_add(&detail, "; a mangled mq_* name is a C++ function outside extern \"C\" or with "
+                    "another signature than mailerq.h's, which MailerQ never calls");
         if (cxx)
             str_add(&detail, "; C++ standard-library template instantiations stay default-visible "
                     "even then: also link with -Wl,--version-script=FILE where FILE holds "
@@ -893,9 +899,10 @@ static bool check_exports(const char *path, const struct plugin *p)
         str_add(&detail, ")");
     }
     if (nunknown) {
-        str_add(&detail, "; note: ");
+        str_add(&detail, "%s", nextra ? "; and " : "");
+        str_add(&detail, "%s: ", p->name);
         add_list(&detail, unknown, nunknown);
-        str_add(&detail, " %s no MailerQ entry point, so MailerQ never calls %s",
+        str_add(&detail, " %s no MailerQ entry point (misspelled?), so MailerQ never calls %s",
                 nunknown == 1 ? "is" : "are", nunknown == 1 ? "it" : "them");
     }
     return emit(str_get(&step), ok, start, str_get(&detail));

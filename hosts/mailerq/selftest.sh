@@ -41,6 +41,8 @@ plugin async.so async.c $hidden
 plugin never.so never.c $hidden
 plugin crash.so crash.c $hidden
 plugin exports.so exports.c # deliberately without -fvisibility=hidden
+plugin misspelled.so misspelled.c $hidden
+plugin overload.so overload.cc $hidden
 plugin bad.so bad.c $hidden
 plugin rearm.so rearm.c $hidden
 plugin nover.so nover.c $hidden
@@ -183,7 +185,16 @@ else fail "(e) mq_initialize and load order: $order"; fi
 run "$(dir f 50-exports.so=exports.so)"
 check "(f) leaked exports fail" 1 "$(step_failed "exports 50-exports.so")" \
     '50-exports.so: exports beyond the mq_* entry points: counter, helper_fn (build with -fvisibility=hidden and MQ_EXPORT only the entry points)' \
-    'note: mq_smtp_in_conect is no MailerQ entry point'
+    '; and 50-exports.so: mq_smtp_in_conect is no MailerQ entry point (misspelled?), so MailerQ never calls it'
+
+run "$(dir f 50-miss.so=misspelled.so)"
+check "(f) a misspelled callback fails" 1 "$(step_failed "exports 50-miss.so")" \
+    '"detail":"50-miss.so: mq_smtp_in_mailfrm is no MailerQ entry point (misspelled?), so MailerQ never calls it"}'
+
+run "$(dir f 50-overload.so=overload.so)"
+check "(f) a C++ overload outside extern \"C\" fails" 1 "$(step_failed "exports 50-overload.so")" \
+    '_Z19mq_smtp_in_mailfromP10MQ_ContextP13MQ_ConnectionPK10MQ_Address' \
+    'a mangled mq_* name is a C++ function outside extern \"C\" or with another signature'
 
 # ---- (g) C++ plugins ----------------------------------------------------------------------
 
