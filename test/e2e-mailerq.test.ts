@@ -133,6 +133,18 @@ describe('verify refuses a plugin that breaks MailerQ\'s rules', () => {
     count('plugin faults: mailerq', { handled: 1 });
   });
 
+  it('a thread started in mq_initialize and left running after mq_cleanup', { timeout: LONG }, async () => {
+    count('plugin faults: mailerq', { injected: 1 });
+    const project = await generate('threads', '--callbacks', 'mq_initialize');
+    edit(project, 'plugin.c', '#include <mailerq.h>', '#include <mailerq.h>\n#include <pthread.h>\n#include <unistd.h>\n\nstatic void *work(void *unused)\n{\n    for (;;)\n        sleep(1);\n    return unused;\n}');
+    edit(project, 'plugin.c', '    MQ_log(MQ_INFO, "threads: loaded");', '    pthread_t worker;\n    pthread_create(&worker, NULL, work, NULL);');
+    const { exitCode, report } = await verify(project);
+    expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(1);
+    expect(report.steps.find((s: any) => s.status === 'failed')).toMatchObject({ name: 'host: threads after mq_cleanup' });
+    expect(report.cause).toMatch(/1 thread a plugin started still running after mq_cleanup/);
+    count('plugin faults: mailerq', { handled: 1 });
+  });
+
   it('a plugin crashing in mq_initialize', { timeout: LONG }, async () => {
     count('plugin faults: mailerq', { injected: 1 });
     const project = await generate('crashes', '--callbacks', 'mq_initialize');

@@ -1014,6 +1014,41 @@ static bool initialize(struct plugin *p)
     return emit(str_get(&step), true, start, "called right after loading it, before the next plugin loads");
 }
 
+/* Threads of this process: /proc/self/task holds one entry per thread. */
+static int thread_count(void)
+{
+    DIR *tasks = opendir("/proc/self/task");
+    if (!tasks)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(tasks));)
+        n += e->d_name[0] != '.';
+    closedir(tasks);
+    return n;
+}
+
+/* MailerQ unloads its plugins after mq_cleanup: a thread a plugin started and left
+ * running would go on in unmapped code. This host runs on one thread of its own;
+ * a plugin's thread gets 200 ms to end after mq_cleanup returned. */
+static bool threads_stopped(void)
+{
+    double start = now_ms();
+    int n = thread_count();
+    for (int waited = 0; n > 1 && waited < 200; waited += 10) {
+        nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+        n = thread_count();
+    }
+    if (n < 0)
+        return emit("threads after mq_cleanup", false, start, "cannot read /proc/self/task to count threads");
+    if (n > 1) {
+        struct str detail = { 0 };
+        str_add(&detail, "%d thread%s a plugin started still running after mq_cleanup: MailerQ "
+                "unloads plugins next, so stop and join them in mq_cleanup", n - 1, n == 2 ? "" : "s");
+        return emit("threads after mq_cleanup", false, start, str_get(&detail));
+    }
+    return emit("threads after mq_cleanup", true, start, "none left running");
+}
+
 static const char LOGIN[] = "user", PASSWORD[] = "secret";
 
 struct args {
@@ -1285,7 +1320,7 @@ static bool run(const struct options *o)
     return lifecycle("mq_context_initialize", CB_CONTEXT_INITIALIZE) &&
            session(o) && drain(o->timeout_ms) && callback_order() &&
            lifecycle("mq_context_cleanup", CB_CONTEXT_CLEANUP) &&
-           lifecycle("mq_cleanup", CB_CLEANUP);
+           lifecycle("mq_cleanup", CB_CLEANUP) && threads_stopped();
 }
 
 /* ---- command line ------------------------------------------------------------------------ */

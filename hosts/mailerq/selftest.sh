@@ -42,6 +42,8 @@ plugin never.so never.c $hidden
 plugin crash.so crash.c $hidden
 plugin exports.so exports.c # deliberately without -fvisibility=hidden
 plugin misspelled.so misspelled.c $hidden
+plugin thread.so thread.c $hidden -pthread
+plugin thread-joined.so thread.c $hidden -pthread -DJOIN
 plugin overload.so overload.cc $hidden
 plugin bad.so bad.c $hidden
 plugin rearm.so rearm.c $hidden
@@ -195,6 +197,16 @@ run "$(dir f 50-overload.so=overload.so)"
 check "(f) a C++ overload outside extern \"C\" fails" 1 "$(step_failed "exports 50-overload.so")" \
     '_Z19mq_smtp_in_mailfromP10MQ_ContextP13MQ_ConnectionPK10MQ_Address' \
     'a mangled mq_* name is a C++ function outside extern \"C\" or with another signature'
+
+# ---- (f) threads left running after mq_cleanup -----------------------------------------
+
+run "$(dir f 50-thread.so=thread.so)"
+check "(f) a thread left running after mq_cleanup fails" 1 "$(step_failed "threads after mq_cleanup")" \
+    '1 thread a plugin started still running after mq_cleanup: MailerQ unloads plugins next, so stop and join them in mq_cleanup'
+
+run "$(dir f 50-thread.so=thread-joined.so)"
+check "(f) a thread joined in mq_cleanup passes" 0 \
+    '"detail":"none left running"}' "$(step_ok "threads after mq_cleanup")"
 
 # ---- (g) C++ plugins ----------------------------------------------------------------------
 

@@ -126,6 +126,7 @@ function hostSteps(files: string[]): string[] {
     'callback order',
     'mq_context_cleanup',
     'mq_cleanup',
+    'threads after mq_cleanup',
   ];
 }
 
