@@ -133,6 +133,17 @@ describe('verify refuses a plugin that breaks MailerQ\'s rules', () => {
     count('plugin faults: mailerq', { handled: 1 });
   });
 
+  it('a short sleep in a callback (30 ms): blocking the event loop whatever it lasts', { timeout: LONG }, async () => {
+    count('plugin faults: mailerq', { injected: 1 });
+    const project = await generate('naps', '--callbacks', 'mq_smtp_in_mailfrom');
+    edit(project, 'plugin.c', '#include <mailerq.h>', '#include <mailerq.h>\n#include <time.h>');
+    edit(project, 'plugin.c', /return false;(?![\s\S]*return false;)/, 'nanosleep(&(struct timespec){ .tv_nsec = 30 * 1000 * 1000 }, NULL);\n    return false;');
+    const { exitCode, report } = await verify(project);
+    expect(exitCode, JSON.stringify(report.steps, null, 2)).toBe(1);
+    expect(report.cause).toMatch(/blocks: mq_smtp_in_mailfrom called nanosleep\(\) on MailerQ's event loop/);
+    count('plugin faults: mailerq', { handled: 1 });
+  });
+
   it('a thread started in mq_initialize and left running after mq_cleanup', { timeout: LONG }, async () => {
     count('plugin faults: mailerq', { injected: 1 });
     const project = await generate('threads', '--callbacks', 'mq_initialize');

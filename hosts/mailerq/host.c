@@ -22,9 +22,12 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -186,6 +189,10 @@ static size_t nplugins;
 
 /* The plugin whose code is running: MQ_* calls are attributed to it. */
 static struct plugin *current;
+/* The callback running, and whether it runs on MailerQ's event loop. */
+static const char *current_what;
+static bool on_loop;
+static pthread_t loop_thread;
 
 /* First protocol violation since the running step began; the step fails. */
 static struct str violation;
@@ -213,9 +220,11 @@ static void record_order(enum cb id, const struct plugin *p)
 
 /* Every entry into plugin code goes through enter()/leave(): they attribute
  * MQ_* calls to the plugin and enforce the never-block rule. */
-static double enter(struct plugin *p)
+static double enter(struct plugin *p, const char *what, bool on_worker)
 {
     current = p;
+    current_what = what;
+    on_loop = on_worker;
     return now_ms();
 }
 
@@ -226,6 +235,107 @@ static void leave(const char *what, double start, bool on_worker)
         violate("blocks: %s took %.0f ms; plugins must never block — use MQ_startTimer/MQ_ioWatch",
                 what, ms);
     current = NULL;
+    on_loop = false;
+}
+
+/* ---- the never-block rule, call by call ---------------------------------------------
+ * The host is linked with -rdynamic, so these definitions come first in a plugin's
+ * symbol lookup: a plugin calling sleep() or fopen() calls them. Made from plugin
+ * code on the event loop they break the rule whatever they last (a 30 ms sleep
+ * there delays every connection of the worker); anywhere else (mq_initialize, the
+ * host itself, a plugin's own threads) they go straight to the C library. */
+
+static void *libc_function(const char *name)
+{
+    static void *libc;
+    if (!libc)
+        libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    void *fn = libc ? dlsym(libc, name) : NULL;
+    if (!fn) {
+        fprintf(stderr, "mq-ref-host: the C library has no %s\n", name);
+        abort();
+    }
+    return fn;
+}
+
+#define REAL(type, name) ((type)libc_function(#name))
+
+static void blocking(const char *call)
+{
+    if (current && on_loop && pthread_equal(pthread_self(), loop_thread))
+        violate("blocks: %s called %s on MailerQ's event loop; plugins must never block — "
+                "use MQ_startTimer/MQ_ioWatch", current_what, call);
+}
+
+/* A read blocks on a descriptor in blocking mode with nothing to read yet (in an
+ * MQ_ioWatch callback the data is there); a connect always does. */
+static void blocking_on(int fd, const char *call, bool unless_readable)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || (flags & O_NONBLOCK))
+        return;
+    struct pollfd ready = { .fd = fd, .events = POLLIN };
+    if (unless_readable && poll(&ready, 1, 0) > 0)
+        return;
+    blocking(call);
+}
+
+unsigned int sleep(unsigned int seconds)
+{
+    blocking("sleep()");
+    return REAL(unsigned int (*)(unsigned int), sleep)(seconds);
+}
+
+int usleep(unsigned int microseconds)
+{
+    blocking("usleep()");
+    return REAL(int (*)(unsigned int), usleep)(microseconds);
+}
+
+int nanosleep(const struct timespec *request, struct timespec *remaining)
+{
+    blocking("nanosleep()");
+    return REAL(int (*)(const struct timespec *, struct timespec *), nanosleep)(request, remaining);
+}
+
+int connect(int fd, const struct sockaddr *address, socklen_t length)
+{
+    blocking_on(fd, "connect() on a blocking socket", false);
+    return REAL(int (*)(int, const struct sockaddr *, socklen_t), connect)(fd, address, length);
+}
+
+ssize_t read(int fd, void *buffer, size_t size)
+{
+    blocking_on(fd, "read() on a blocking descriptor with nothing to read", true);
+    return REAL(ssize_t (*)(int, void *, size_t), read)(fd, buffer, size);
+}
+
+ssize_t recv(int fd, void *buffer, size_t size, int flags)
+{
+    blocking_on(fd, "recv() on a blocking socket with nothing to read", true);
+    return REAL(ssize_t (*)(int, void *, size_t, int), recv)(fd, buffer, size, flags);
+}
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **result)
+{
+    blocking("getaddrinfo() (a DNS lookup)");
+    return REAL(int (*)(const char *, const char *, const struct addrinfo *, struct addrinfo **), getaddrinfo)(node, service, hints, result);
+}
+
+int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = (flags & O_CREAT) ? va_arg(ap, mode_t) : 0;
+    va_end(ap);
+    blocking("open() (file I/O)");
+    return REAL(int (*)(const char *, int, ...), open)(path, flags, mode);
+}
+
+FILE *fopen(const char *path, const char *mode)
+{
+    blocking("fopen() (file I/O)");
+    return REAL(FILE *(*)(const char *, const char *), fopen)(path, mode);
 }
 
 /* ---- host-owned handles ---------------------------------------------------------
@@ -612,7 +722,7 @@ static void loop_once(double deadline)
                      ((fds[k].revents & POLLOUT) ? MQ_WRITE : 0);
         /* Errors and hang-ups wake the watcher whatever it asked for, as in libev. */
         events = (events & w->events) ? (events & w->events) : w->events;
-        double start = enter(w->owner);
+        double start = enter(w->owner, "an MQ_ioWatch callback", true);
         w->callback(w, w->fd, events, w->data);
         leave("an MQ_ioWatch callback", start, true);
     }
@@ -625,7 +735,7 @@ static void loop_once(double deadline)
         if (t->h.kind != K_TIMER || t->state != T_ACTIVE || t->due > now)
             continue;
         t->state = T_FIRED;
-        double start = enter(t->owner);
+        double start = enter(t->owner, "an MQ_startTimer callback", true);
         t->callback(t->data);
         leave("an MQ_startTimer callback", start, true);
     }
@@ -937,7 +1047,7 @@ static bool load(const char *dir, const char *name, struct plugin *p, int api_ve
     str_reset(&step);
     str_reset(&detail);
     str_add(&step, "mq_version %s", name);
-    double t = enter(p);
+    double t = enter(p, "mq_version", false);
     int got = AS(mq_version, version)();
     leave("mq_version", t, false);
     if (violation.len)
@@ -979,7 +1089,7 @@ static bool lifecycle(const char *step, enum cb id)
         if (!p->sym[id])
             continue;
         record_order(id, p);
-        double t = enter(p);
+        double t = enter(p, cb_name[id], id == CB_CONTEXT_INITIALIZE || id == CB_CONTEXT_CLEANUP);
         switch (id) {
         case CB_CLEANUP: AS(mq_cleanup, p->sym[id])(); break;
         case CB_CONTEXT_INITIALIZE: AS(mq_context_initialize, p->sym[id])(&context); break;
@@ -1006,7 +1116,7 @@ static bool initialize(struct plugin *p)
     if (!p->sym[CB_INITIALIZE])
         return emit(str_get(&step), true, start, "not implemented");
     record_order(CB_INITIALIZE, p);
-    double t = enter(p);
+    double t = enter(p, cb_name[CB_INITIALIZE], false);
     AS(mq_initialize, p->sym[CB_INITIALIZE])();
     leave(cb_name[CB_INITIALIZE], t, false);
     if (violation.len)
@@ -1097,7 +1207,7 @@ restart:
         conn->holder = p;
         conn->holder_cb = id;
         conn->handback = HB_NONE;
-        double t = enter(p);
+        double t = enter(p, cb_name[id], true);
         bool took = invoke(p, id, a);
         if (!took && conn->handback != HB_NONE)
             violate("%s returned false but called %s; only a callback that returns true may "
@@ -1374,5 +1484,6 @@ int main(int argc, char **argv)
         perror("mq-ref-host: stdout");
         return 1;
     }
+    loop_thread = pthread_self();
     return run(&o) ? 0 : 1;
 }

@@ -252,7 +252,9 @@ violation wrong-kind "smtp in: mailfrom" '20-bad.so: passed a MQ_Connection* to 
 violation twice "smtp in: mailfrom" '20-bad.so: called MQ_continue twice (control taken in mq_smtp_in_mailfrom)'
 violation false-continue "smtp in: mailfrom" '20-bad.so: mq_smtp_in_mailfrom returned false but called MQ_continue'
 violation complete-then-continue "smtp in: mailfrom" '20-bad.so: called MQ_continue after already calling MQ_complete'
-violation block "smtp in: data" '20-bad.so: blocks: mq_smtp_in_data took'
+violation block "smtp in: data" '20-bad.so: blocks: mq_smtp_in_data called usleep() on MailerQ'
+violation nap "smtp in: data" '20-bad.so: blocks: mq_smtp_in_data called usleep() on MailerQ'"'"'s event loop; plugins must never block'
+violation file "smtp in: data" '20-bad.so: blocks: mq_smtp_in_data called fopen() (file I/O) on MailerQ'"'"'s event loop'
 violation retry-loop "smtp out: data" '20-bad.so: called MQ_retry in smtp out: data 4 times in a row'
 violation stale "event loop drain" '20-bad.so: passed a MQ_Connection* to MQ_connectionData after MailerQ released it'
 

@@ -2,6 +2,7 @@
  * variable, so selftest.sh can check that the host reports each one. */
 #include "mailerq.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +52,13 @@ MQ_EXPORT bool mq_smtp_in_data(MQ_Context *context, MQ_Connection *connection,
     (void)size;
     if (mode("block"))
         usleep(300 * 1000);
+    if (mode("nap"))  /* short, yet still blocking the event loop */
+        usleep(30 * 1000);
+    if (mode("file")) {
+        FILE *file = fopen("/dev/null", "r");
+        if (file)
+            fclose(file);
+    }
     return false;
 }
 
