@@ -326,7 +326,11 @@ int open(const char *path, int flags, ...)
 {
     va_list ap;
     va_start(ap, flags);
-    mode_t mode = (flags & O_CREAT) ? va_arg(ap, mode_t) : 0;
+    bool needs_mode = flags & O_CREAT;
+#ifdef O_TMPFILE
+    needs_mode = needs_mode || (flags & O_TMPFILE) == O_TMPFILE;
+#endif
+    mode_t mode = needs_mode ? va_arg(ap, mode_t) : 0;
     va_end(ap);
     blocking("open() (file I/O)");
     return REAL(int (*)(const char *, int, ...), open)(path, flags, mode);
