@@ -309,10 +309,10 @@ def run_host(python: Path, component: Path, *args, env=None) -> Run:
 
 @pytest.fixture(scope="module")
 def host(tools, built, inputs, cache):
-    """host(stem, *extra args, api="1") runs the host on a built component with the
+    """host(stem, *extra args) runs the host (API 1) on a built component with the
     sample config and rules and the templates' test SIEM."""
-    def run(stem, *extra, api="1", env=None):
-        return run_host(tools, built[stem], "--api", api, "--config", inputs["config"],
+    def run(stem, *extra, env=None):
+        return run_host(tools, built[stem], "--api", "1", "--config", inputs["config"],
                         "--detection", inputs["detection"],
                         "--changed-detection", inputs["changed"],
                         "--broken-detection", inputs["broken"], "--siem", SIEM,
@@ -516,7 +516,7 @@ def test_wrong_world_fails_instantiate(host):
 
 
 def test_wrong_api_fails_instantiate_naming_the_interface(host):
-    run = host("good-zero", api="1")
+    run = host("good-zero")
     detail = run.step("instantiate")["detail"]
     assert not run.step("instantiate")["ok"]
     assert detail.startswith("wrong interface:") and "try --api 0.1" in detail, detail
