@@ -8,6 +8,7 @@ export default defineConfig({
     // yeoman-test changes the working directory: each file gets its own process.
     pool: 'forks',
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -4,7 +4,7 @@
 // verified for real. PROPERTY_RUNS (default 1000 per kind), PROPERTY_BUILDS (default
 // 20 per kind) and PROPERTY_SEED repeat or resize a run.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'smol-toml';
@@ -17,7 +17,7 @@ import { writeProject } from '../lib/core/persist.js';
 import { checkAnswer, resolveAnswers, type Answers } from '../lib/core/question.js';
 import type { ProjectFile } from '../lib/core/render.js';
 import { kinds } from '../lib/kinds/index.js';
-import { cli, tempDir } from './helpers.js';
+import { cli, discard, tempDir } from './helpers.js';
 import { count } from './reliability.js';
 
 const runs = Number(process.env.PROPERTY_RUNS ?? 1000);
@@ -91,7 +91,7 @@ function parseInLanguage(files: ProjectFile[]): void {
     const sources = paths(pattern);
     if (sources.length) execFileSync(command, [...args, ...sources]);
   }
-  rmSync(dir, { recursive: true, force: true });
+  discard(dir);
 }
 
 /** Picks `n` of `items` with a generator seeded from the run's seed, so a sample repeats. */
@@ -189,12 +189,14 @@ describe.each(kinds.map((kind, index) => [kind.id, kind, index] as const))('free
     expect(picked.length, 'the property run above must come first and accept cases').toBe(Math.min(builds, accepted.length));
     const failures: string[] = [];
     for (const [i, answers] of picked.entries()) {
-      const project = join(tempDir(), 'prop');
+      const dir = tempDir();
+      const project = join(dir, 'prop');
       await writeProject(project, [...(await renderProject(kind, answers)), recordFile(kind, answers)], false);
       const result = await cli(['verify', project, '--json']);
       const report = result.stdout ? JSON.parse(result.stdout) : {};
       if (result.exitCode === 0 && report.ok === true) count(`free text: ${id}`, { built: 1 });
       else failures.push(`case ${i} (exit ${result.exitCode}): ${report.cause ?? result.stderr}\nanswers: ${JSON.stringify(answers)}`);
+      discard(dir);
     }
     console.log(`free text (${id}): ${picked.length - failures.length} of ${picked.length} sampled cases built and verified, seed ${seed}`);
     expect(failures).toEqual([]);

@@ -12,8 +12,27 @@ import { count, fault } from './reliability.js';
 export const root = resolve(import.meta.dirname, '..');
 export const bin = join(root, 'dist', 'lib', 'cli.js');
 
+const madeDirs: string[] = [];
+
+/** A fresh directory under the system's temp dir, removed when the test file ends (see test/setup.ts). */
 export function tempDir(prefix = 'vsmtp-plugin-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
+}
+
+/**
+ * Removes every directory tempDir made. A generated lgc project holds its own venv
+ * (about 175 MB): a full run left some 10 GB behind and filled CI's disk.
+ * KEEP_TEST_DIRS=1 keeps them for a look after a failure.
+ */
+export function removeTempDirs(): void {
+  for (const dir of madeDirs.splice(0)) discard(dir);
+}
+
+/** Removes one directory now (a loop building many projects keeps only one at a time). */
+export function discard(dir: string): void {
+  if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Runs the real bin with no TTY and closed stdin, as CI does. */

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import helpers, { result } from 'yeoman-test';
@@ -10,7 +9,7 @@ import { checkAnswer, type Question } from '../lib/core/question.js';
 import { apiBindings, lgc } from '../lib/kinds/lgc/index.js';
 import { mailerq } from '../lib/kinds/mailerq/index.js';
 import { vpl } from '../lib/kinds/vpl/index.js';
-import { refusal, root } from './helpers.js';
+import { refusal, root, tempDir } from './helpers.js';
 
 const q = (kind: { questions: Question[] }, name: string) => kind.questions.find((question) => question.name === name)!;
 const file = (files: { path: string; contents: string }[], path: string) => files.find((f) => f.path === path)?.contents;
@@ -144,7 +143,7 @@ describe('lgc answers and rendering', () => {
   });
 
   it('copies the WIT of the user\'s own checkout instead of the bundled one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wit-'));
+    const dir = tempDir('wit-');
     mkdirSync(join(dir, 'deps'));
     writeFileSync(join(dir, 'world.wit'), 'package logcraft:lgc@0.1.0;\n// mine\n');
     writeFileSync(join(dir, 'deps', 'extra.wit'), '// dep\n');
