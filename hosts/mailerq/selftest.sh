@@ -277,6 +277,50 @@ for args in "" "--plugin-dir $work" "--plugin-dir $work --api-version x" "--bogu
     check "(j) usage error exits 2: '${args}'" 2
 done
 
+# ---- (k) memory mistakes under ASan, UBSan and LeakSanitizer ------------------------------
+
+san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+if ! echo 'int main(void) { return 0; }' | cc $san -x c -o "$work/san-probe" - 2>/dev/null || ! "$work/san-probe"; then
+    echo "skip (k): cc cannot build and run with $san (install libasan8 and libubsan1)"
+else
+    # shellcheck disable=SC2086 # word splitting intended
+    cc -O1 -g $san -Wall -Wextra -Werror -rdynamic -o "$work/mq-ref-host-san" "$here/host.c" -ldl &&
+        plugin memory-san.so memory.c $hidden -O1 -g $san &&
+        plugin good-san.so good.c $hidden -O1 -g $san &&
+        plugin bad-san.so bad.c $hidden -O1 -g $san &&
+        pass "(k) host and plugins build with $san" || fail "(k) sanitized builds"
+    san_run() { # DIR [host options]
+        local d=$1
+        shift
+        { "$work/mq-ref-host-san" --plugin-dir "$d" --api-version 1 "$@" >"$work/out" 2>"$work/err"; status=$?; } 2>/dev/null
+    }
+    "$work/mq-ref-host-san" --leaks probe >"$work/out" 2>/dev/null
+    status=$?
+    check "(k) the leak probe finds its own leak" 0 "$(step_ok "leak probe")"
+    san_run "$(dir k 10-a.so=good-san.so 20-b.so=good-san.so)"
+    check "(k) two good plugins pass, and so does the host itself" 0 "$(step_ok "leaks")" 'LeakSanitizer found none'
+    d=$(dir k 10-memory.so=memory-san.so)
+    san_run "$d"
+    check "(k) connection data freed on close, a global kept: no leak" 0 "$(step_ok "leaks")"
+    MQ_MEM=leak-connection san_run "$d"
+    check "(k) connection data never freed is a leak" 1 "$(step_failed "leaks")"
+    grep -q 'in mq_smtp_in_connect .*memory.c' "$work/err" && pass "(k) the leak report names mq_smtp_in_connect" ||
+        fail "(k) the leak report names mq_smtp_in_connect"
+    MQ_MEM=leak-connection san_run "$d" --leaks skip
+    check "(k) --leaks skip says so" 0 '"name":"leaks","ok":true,"status":"skipped"'
+    for mistake in overflow:heap-buffer-overflow use-after-free:heap-use-after-free "ub:runtime error: signed integer overflow"; do
+        MQ_MEM=${mistake%%:*} san_run "$d"
+        if [ "$status" -ne 0 ] && ! grep -q "$(step_ok "smtp in: close")" "$work/out" && grep -qF "${mistake#*:}" "$work/err"; then
+            pass "(k) ${mistake%%:*} stops the host where it happens"
+        else
+            fail "(k) ${mistake%%:*}: exit $status, stderr: $(grep -m1 -E 'ERROR|runtime error' "$work/err")"
+        fi
+    done
+    d=$(dir k 10-a.so=good-san.so 20-bad.so=bad-san.so)
+    MQ_BAD=nap san_run "$d"
+    check "(k) the blocking-call checks work in the sanitized host too" 1 "$(step_failed "smtp in: data")" 'called usleep()'
+fi
+
 # ---- summary -----------------------------------------------------------------------------
 
 if [ "$failures" -ne 0 ]; then

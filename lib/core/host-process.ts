@@ -1,5 +1,6 @@
 import { lastLines, outputLimit, run, type RunResult } from './exec.js';
 import type { StepLog } from './report.js';
+import { sanitizerSummary } from './sanitizer.js';
 
 export interface HostOutcome {
   result: RunResult;
@@ -13,11 +14,14 @@ export interface HostOutcome {
  * adding each to the log as `<label>: <name>` (label `host` by default). A host that is killed at the time limit,
  * dies by a signal or exits without reporting a failure gets a failed step of its
  * own, named after the step it was in (the first of `expected` it never reported).
+ * A host built with sanitizers prints their reports on stderr: the first failed step
+ * then carries their summary (`hostFrames` matches the host's own stack frames, left out).
  */
-export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; env?: Record<string, string>; prefix?: string }): Promise<HostOutcome> {
+export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; env?: Record<string, string>; prefix?: string; hostFrames?: RegExp }): Promise<HostOutcome> {
   const label = options.prefix ?? 'host';
   log.begin(`${label}: running`);
   const result = await run(binary, args, { timeoutMs: options.timeoutMs, env: options.env && { ...process.env, ...options.env } });
+  const sanitizer = sanitizerSummary(result.stderr, options.hostFrames);
   const seen: string[] = [];
   let reportedFailure = false;
   for (const line of result.stdout.split('\n')) {
@@ -32,8 +36,9 @@ export async function runHost(binary: string, args: string[], log: StepLog, opti
     // A host may skip a step that does not apply (lgc API 0.1 has no validate()), or
     // pass it with a warning (the real host accepts it but misbehaves).
     const status = step.status === 'skipped' ? 'skipped' : !step.ok ? 'failed' : step.status === 'warned' ? 'warned' : 'passed';
+    const detail = status === 'failed' && !reportedFailure && sanitizer ? `${step.detail}\n${sanitizer}` : step.detail;
     reportedFailure ||= status === 'failed';
-    log.add({ name: `${label}: ${step.name}`, ok: status === 'passed' || status === 'warned', status, ms: step.ms, detail: step.detail });
+    log.add({ name: `${label}: ${step.name}`, ok: status === 'passed' || status === 'warned', status, ms: step.ms, detail });
   }
   const missing = options.expected.find((name) => !seen.includes(name));
   const finished = result.exitCode === 0 ? !missing : reportedFailure;
@@ -47,7 +52,7 @@ export async function runHost(binary: string, args: string[], log: StepLog, opti
     signal: `crashed with ${result.signal}`,
     exit: `exited with ${result.exitCode} before reporting "${step}"`,
   }[kind];
-  const stderr = lastLines(result.stderr, 10);
+  const stderr = sanitizer ?? lastLines(result.stderr, 10);
   const detail = stderr ? `${why}\n${stderr}` : why;
   log.add({ name: `${label}: ${step}`, ok: false, status: 'failed', ms: result.ms, detail });
   return { result, failure: { kind, step, detail } };

@@ -50,14 +50,15 @@ export class StepLog {
   /**
    * Times `work`; a thrown error becomes a failed step whose detail is the message.
    * A missing toolchain is not a failure of the step: it goes up, to be reported as skipped.
-   * `work` may say what it is doing meanwhile (long first-time work, above all).
+   * `work` may say what it is doing meanwhile (long first-time work, above all), and
+   * may find that its check cannot run here: `skipped`, with the detail saying why.
    */
-  async run<T>(name: string, work: (note: (text: string) => void) => Promise<{ value: T; detail: string }>): Promise<T | undefined> {
+  async run<T>(name: string, work: (note: (text: string) => void) => Promise<{ value: T; detail: string; skipped?: boolean }>): Promise<T | undefined> {
     const started = performance.now();
     this.progress.begin(name);
     try {
-      const { value, detail } = await work((text) => this.progress.note(text));
-      this.add({ name, ok: true, status: 'passed', ms: performance.now() - started, detail });
+      const { value, detail, skipped } = await work((text) => this.progress.note(text));
+      this.add({ name, ok: !skipped, status: skipped ? 'skipped' : 'passed', ms: performance.now() - started, detail });
       return value;
     } catch (error) {
       if (error instanceof ToolchainMissing) throw error;

@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { cachedBuild, cacheNote, hashOf, type CacheHit } from '../../core/cache.js';
-import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
+import { failureTail, lastLines, requireTools, run, type Tool } from '../../core/exec.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
-import { runHost } from '../../core/host-process.js';
+import { runHost, type HostOutcome } from '../../core/host-process.js';
 import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
 import { packageRoot } from '../../core/render.js';
@@ -32,7 +32,18 @@ const verifyOptions: Question[] = [
     validate: (value) => (/^\d{1,9}$/.test(value) ? undefined : 'must be a whole number'),
   },
   timeoutOption(30),
+  {
+    name: 'sanitize',
+    message: 'Also run under AddressSanitizer, UBSan and LeakSanitizer',
+    help: 'rebuild the plugin and the host with -fsanitize=address,undefined and look for leaks (skipped, and said so, where the compiler has no sanitizers)',
+    type: 'boolean',
+    default: true,
+  },
 ];
+
+const sanitizerFlags = ['-fsanitize=address,undefined', '-fno-omit-frame-pointer', '-fno-sanitize-recover=undefined'];
+/** The host's own frames in a sanitizer stack: it called the plugin, it is not where the mistake is. */
+const hostFrames = /\/hosts\/mailerq\/host\.c:|mq-ref-host|libc_start|in _start /;
 
 function context(answers: Answers) {
   const name = String(answers.name);
@@ -71,10 +82,16 @@ function headerApiVersion(project: string | undefined): string {
   return version;
 }
 
-async function buildPlugin(project: string, log: StepLog): Promise<string | undefined> {
-  const build = join(project, 'build');
-  const artifact = await log.run('build plugin', async () => {
-    for (const args of [['-S', project, '-B', build, '-DCMAKE_BUILD_TYPE=Release'], ['--build', build]]) {
+/**
+ * Builds the project with CMake into `build` (Release), or with sanitizers into
+ * `build/sanitize` (the plugin and its tests instrumented), then runs its tests.
+ */
+async function buildPlugin(project: string, log: StepLog, language: string, sanitized = false): Promise<string | undefined> {
+  const build = sanitized ? join(project, 'build', 'sanitize') : join(project, 'build');
+  const suffix = sanitized ? ' (sanitizers)' : '';
+  const flags = sanitized ? ['-DCMAKE_BUILD_TYPE=Debug', `-DCMAKE_${language === 'cpp' ? 'CXX' : 'C'}_FLAGS=${sanitizerFlags.join(' ')}`] : ['-DCMAKE_BUILD_TYPE=Release'];
+  const artifact = await log.run(`build plugin${suffix}`, async () => {
+    for (const args of [['-S', project, '-B', build, ...flags], ['--build', build]]) {
       const step = await run('cmake', args, { cwd: project, timeoutMs: 10 * 60_000 });
       if (step.exitCode !== 0) throw new Error(failureTail(step));
     }
@@ -84,7 +101,7 @@ async function buildPlugin(project: string, log: StepLog): Promise<string | unde
     return { value: path, detail: path };
   });
   if (!artifact) return undefined;
-  const tested = await log.run('plugin tests', async () => {
+  const tested = await log.run(`plugin tests${suffix}`, async () => {
     const test = await run('ctest', ['--test-dir', build, '--output-on-failure'], { cwd: project, timeoutMs: 10 * 60_000 });
     if (test.exitCode !== 0) throw new Error(failureTail(test));
     return { value: true, detail: test.stdout.trim().split('\n').filter((line) => /tests passed/.test(line)).join('') };
@@ -92,22 +109,33 @@ async function buildPlugin(project: string, log: StepLog): Promise<string | unde
   return tested ? artifact : undefined;
 }
 
-async function ensureHost(note: (text: string) => void): Promise<CacheHit> {
+/** The compiler cannot build with sanitizers (no libasan/libubsan): a check skipped, not failed. */
+class SanitizersUnavailable extends Error {}
+
+async function ensureHost(note: (text: string) => void, sanitized = false): Promise<CacheHit> {
   const source = await readFile(join(hostSource, 'host.c'), 'utf8');
   const compiler = await run('cc', ['--version'], { timeoutMs: 30_000 });
-  const key = hashOf(source, await readFile(standInHeader, 'utf8'), compiler.stdout);
-  return cachedBuild('mailerq-host', key, 'mq-ref-host', async (work) => {
+  const flags = sanitized ? ['-O1', '-g', ...sanitizerFlags] : ['-O2'];
+  const key = hashOf(source, await readFile(standInHeader, 'utf8'), compiler.stdout, ...flags);
+  return cachedBuild(sanitized ? 'mailerq-host-sanitized' : 'mailerq-host', key, 'mq-ref-host', async (work) => {
     const output = join(work, 'mq-ref-host');
-    const compile = await run('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-rdynamic', '-I', hostSource, '-o', output, join(hostSource, 'host.c'), '-ldl'], { timeoutMs: 5 * 60_000 });
+    if (sanitized) {
+      const probe = join(work, 'probe');
+      await writeFile(`${probe}.c`, 'int main(void) { return 0; }\n');
+      const built = await run('cc', [...sanitizerFlags, '-o', probe, `${probe}.c`], { timeoutMs: 60_000 });
+      const ran = built.exitCode === 0 ? await run(probe, [], { timeoutMs: 60_000 }) : built;
+      if (ran.exitCode !== 0) throw new SanitizersUnavailable(`cc cannot build and run a program with ${sanitizerFlags[0]}: ${failureTail(ran, 3)}`);
+    }
+    const compile = await run('cc', [...flags, '-Wall', '-Wextra', '-Werror', '-rdynamic', '-I', hostSource, '-o', output, join(hostSource, 'host.c'), '-ldl'], { timeoutMs: 5 * 60_000 });
     if (compile.exitCode !== 0) throw new Error(`the reference host did not compile\n${failureTail(compile)}`);
     return output;
-  }, () => note('first time: compiling the reference host, cached for next time'));
+  }, () => note(`first time: compiling the reference host${sanitized ? ' with sanitizers' : ''}, cached for next time`));
 }
 
 const recipients = ['rcpt1@example.org', 'rcpt2@example.org'];
 
 /** The steps the host reports, in order, so a crash is named after the step it happened in. */
-function hostSteps(files: string[]): string[] {
+function hostSteps(files: string[], sanitized = false): string[] {
   return [
     'plugin directory',
     ...files.flatMap((file) => [`load ${file}`, `mq_version ${file}`, `callbacks ${file}`, `exports ${file}`, `mq_initialize ${file}`]),
@@ -127,6 +155,7 @@ function hostSteps(files: string[]): string[] {
     'mq_context_cleanup',
     'mq_cleanup',
     'threads after mq_cleanup',
+    ...(sanitized ? ['leaks'] : []),
   ];
 }
 
@@ -151,11 +180,57 @@ function checkOrder(log: StepLog, expected: string[]): void {
   log.add({ name: 'callbacks in file-name order', ok, status: ok ? 'passed' : 'failed', ms: performance.now() - start, detail });
 }
 
+/** Runs the host on copies of `artifact` named `files` in a fresh plugin directory. */
+async function runPlugins(host: string, artifact: string, files: string[], label: string, log: StepLog, settings: { apiVersion: string; timeoutMs: number; extra?: string[] }) {
+  const dir = await mkdtemp(join(tmpdir(), 'mailerq-verify-'));
+  try {
+    for (const name of files) await copyFile(artifact, join(dir, name));
+    const args = ['--plugin-dir', dir, '--api-version', settings.apiVersion, '--timeout-ms', '2000', '--recipients', String(recipients.length), ...(settings.extra ?? [])];
+    const sanitized = Boolean(settings.extra);
+    return await runHost(host, args, log, { timeoutMs: settings.timeoutMs, expected: hostSteps(files, sanitized), prefix: label, hostFrames });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The plugin (rebuilt instrumented, for a project) in the host built with ASan and
+ * UBSan: an overflow, a use after free or undefined behaviour in plugin code stops the
+ * run where it happens, and a last step looks for leaks. A bare artifact is not
+ * instrumented: leaks and double frees are still found, overflows and UB are not.
+ */
+async function sanitizerRun(target: VerifyTarget, artifact: string, language: string, log: StepLog, settings: { apiVersion: string; timeoutMs: number }) {
+  const host = await log.run('build reference host (sanitizers)', async (note) => {
+    try {
+      const built = await ensureHost(note, true);
+      return { value: built.path, detail: cacheNote(built, 'compiled with sanitizers') };
+    } catch (error) {
+      if (!(error instanceof SanitizersUnavailable)) throw error;
+      const detail = `${error.message}; install the compiler's sanitizer runtimes (Debian: apt-get install libasan8 libubsan1) to run this check, or pass --sanitize false to leave it out`;
+      return { value: undefined, detail, skipped: true };
+    }
+  });
+  if (!host) return undefined;
+  const instrumented = target.project ? await buildPlugin(target.project, log, language, true) : artifact;
+  if (!instrumented) return undefined;
+  if (!target.project) {
+    log.add({ name: 'build plugin (sanitizers)', ok: false, status: 'skipped', ms: 0, detail: 'a bare artifact is not instrumented: leaks and double frees are found, overflows, use after free and undefined behaviour only when verifying its project' });
+  }
+  const probe = await run(host, ['--leaks', 'probe'], { timeoutMs: 60_000 });
+  if (/error while loading shared libraries/.test(probe.stderr)) {
+    log.add({ name: 'sanitizers', ok: false, status: 'skipped', ms: 0, detail: `the host built with sanitizers no longer starts (${lastLines(probe.stderr, 1)}): reinstall the compiler's sanitizer runtimes (Debian: apt-get install libasan8 libubsan1), or pass --sanitize false` });
+    return undefined;
+  }
+  const leaks = probe.exitCode === 0 ? 'check' : 'skip';
+  const outcome = await runPlugins(host, instrumented, [basename(artifact)], 'host (sanitizers)', log, { ...settings, extra: ['--leaks', leaks] });
+  return outcome;
+}
+
 async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   const language = String(target.answers?.language ?? 'c');
   const needed = target.project ? ['cmake', 'cc', ...(language === 'cpp' ? ['c++'] : [])] : ['cc'];
   requireTools(tools.filter((tool) => needed.includes(tool.command)));
-  const artifact = target.project ? await buildPlugin(target.project, log) : target.artifact;
+  const artifact = target.project ? await buildPlugin(target.project, log, language) : target.artifact;
   if (!artifact) return { artifact: null };
 
   const host = await log.run('build reference host', async (note) => {
@@ -164,27 +239,30 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   });
   if (!host) return { artifact };
 
-  const apiVersion = String(options['api-version'] ?? headerApiVersion(target.project));
-  const timeoutMs = Number(options.timeout) * 1000;
-  const file = basename(artifact);
-  const bare = file.replace(/^\d\d-/, '');
+  const settings = { apiVersion: String(options['api-version'] ?? headerApiVersion(target.project)), timeoutMs: Number(options.timeout) * 1000 };
+  const bare = basename(artifact).replace(/^\d\d-/, '');
   const runs: Array<{ label: string; files: string[] }> = [
-    { label: 'host', files: [file] },
+    { label: 'host', files: [basename(artifact)] },
     { label: 'host (2 plugins)', files: [`10-${bare}`, `20-${bare}`] },
   ];
   let cause: string | undefined;
+  let crashed = false;
+  const explain = (failure: HostOutcome['failure']) => {
+    if (failure?.kind === 'timeout') cause ??= `a callback never returns (the plugin blocks) in "${failure.step}"`;
+    crashed ||= failure?.kind === 'signal';
+  };
   for (const { label, files } of runs) {
-    const dir = await mkdtemp(join(tmpdir(), 'mailerq-verify-'));
-    try {
-      for (const name of files) await copyFile(artifact, join(dir, name));
-      const args = ['--plugin-dir', dir, '--api-version', apiVersion, '--timeout-ms', '2000', '--recipients', String(recipients.length)];
-      const outcome = await runHost(host, args, log, { timeoutMs, expected: hostSteps(files), prefix: label });
-      if (outcome.failure?.kind === 'timeout') cause ??= `a callback never returns (the plugin blocks) in "${outcome.failure.step}"`;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    explain((await runPlugins(host, artifact, files, label, log, settings)).failure);
     if (log.failed) break;
     if (files.length > 1) checkOrder(log, files);
+  }
+  // Also after a crash: the sanitizers usually tell why (an overflow, a use after free).
+  if ((!log.failed || crashed) && options.sanitize !== false) {
+    const outcome = await sanitizerRun(target, artifact, language, log, settings);
+    explain(outcome?.failure);
+    const found = log.steps.find((step) => step.status === 'failed' && step.name.startsWith('host (sanitizers): '));
+    const explained = found?.detail.split('\n').filter((line) => /^\w+Sanitizer: /.test(line)).join('; ');
+    if (explained) cause = explained;
   }
   return { artifact, cause };
 }
