@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -305,14 +306,15 @@ static void blocking(const char *call)
 }
 
 /* A read blocks on a descriptor in blocking mode with nothing to read yet (in an
- * MQ_ioWatch callback the data is there); a connect always does. */
-static void blocking_on(int fd, const char *call, bool unless_readable)
+ * MQ_ioWatch callback the data is there), a write on one whose buffer is full;
+ * a connect always does. `unless` is the poll() event that means it will not. */
+static void blocking_on(int fd, const char *call, short unless)
 {
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || (flags & O_NONBLOCK))
         return;
-    struct pollfd ready = { .fd = fd, .events = POLLIN };
-    if (unless_readable && poll(&ready, 1, 0) > 0)
+    struct pollfd ready = { .fd = fd, .events = unless };
+    if (unless && poll(&ready, 1, 0) > 0 && (ready.revents & unless))
         return;
     blocking(call);
 }
@@ -337,20 +339,72 @@ int nanosleep(const struct timespec *request, struct timespec *remaining)
 
 int connect(int fd, const struct sockaddr *address, socklen_t length)
 {
-    blocking_on(fd, "connect() on a blocking socket", false);
+    blocking_on(fd, "connect() on a blocking socket", 0);
     return REAL(int (*)(int, const struct sockaddr *, socklen_t), connect)(fd, address, length);
 }
 
 ssize_t read(int fd, void *buffer, size_t size)
 {
-    blocking_on(fd, "read() on a blocking descriptor with nothing to read", true);
+    blocking_on(fd, "read() on a blocking descriptor with nothing to read", POLLIN);
     return REAL(ssize_t (*)(int, void *, size_t), read)(fd, buffer, size);
 }
 
 ssize_t recv(int fd, void *buffer, size_t size, int flags)
 {
-    blocking_on(fd, "recv() on a blocking socket with nothing to read", true);
+    blocking_on(fd, "recv() on a blocking socket with nothing to read", POLLIN);
     return REAL(ssize_t (*)(int, void *, size_t, int), recv)(fd, buffer, size, flags);
+}
+
+ssize_t write(int fd, const void *buffer, size_t size)
+{
+    blocking_on(fd, "write() on a blocking descriptor that is full", POLLOUT);
+    return REAL(ssize_t (*)(int, const void *, size_t), write)(fd, buffer, size);
+}
+
+ssize_t send(int fd, const void *buffer, size_t size, int flags)
+{
+    blocking_on(fd, "send() on a blocking socket that is full", POLLOUT);
+    return REAL(ssize_t (*)(int, const void *, size_t, int), send)(fd, buffer, size, flags);
+}
+
+int accept(int fd, struct sockaddr *address, socklen_t *length)
+{
+    blocking_on(fd, "accept() on a blocking socket with no connection waiting", POLLIN);
+    return REAL(int (*)(int, struct sockaddr *, socklen_t *), accept)(fd, address, length);
+}
+
+int poll(struct pollfd *fds, nfds_t count, int timeout)
+{
+    if (timeout != 0)
+        blocking("poll() with a timeout (let MQ_ioWatch wait instead)");
+    return REAL(int (*)(struct pollfd *, nfds_t, int), poll)(fds, count, timeout);
+}
+
+pid_t waitpid(pid_t pid, int *status, int options)
+{
+    if (!(options & WNOHANG))
+        blocking("waitpid() without WNOHANG");
+    return REAL(pid_t (*)(pid_t, int *, int), waitpid)(pid, status, options);
+}
+
+int system(const char *command)
+{
+    blocking("system() (runs a command and waits for it)");
+    return REAL(int (*)(const char *), system)(command);
+}
+
+FILE *popen(const char *command, const char *mode)
+{
+    blocking("popen() (starts a command)");
+    return REAL(FILE *(*)(const char *, const char *), popen)(command, mode);
+}
+
+/* Gone from POSIX 2008, still in the C library and in old code. */
+struct hostent *gethostbyname(const char *name);
+struct hostent *gethostbyname(const char *name)
+{
+    blocking("gethostbyname() (a DNS lookup)");
+    return REAL(struct hostent *(*)(const char *), gethostbyname)(name);
 }
 
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **result)
@@ -1056,8 +1110,8 @@ static bool check_exports(const char *path, const struct plugin *p)
         str_add(&detail, "%s", nextra ? "; and " : "");
         str_add(&detail, "%s: ", p->name);
         add_list(&detail, unknown, nunknown);
-        str_add(&detail, " %s no MailerQ entry point (misspelled?), so MailerQ never calls %s",
-                nunknown == 1 ? "is" : "are", nunknown == 1 ? "it" : "them");
+        str_add(&detail, " %s no MailerQ entry point%s (misspelled?), so MailerQ never calls %s",
+                nunknown == 1 ? "is" : "are", nunknown == 1 ? "" : "s", nunknown == 1 ? "it" : "them");
     }
     return emit(str_get(&step), ok, start, str_get(&detail));
 }

@@ -187,7 +187,7 @@ else fail "(e) mq_initialize and load order: $order"; fi
 run "$(dir f 50-exports.so=exports.so)"
 check "(f) leaked exports fail" 1 "$(step_failed "exports 50-exports.so")" \
     '50-exports.so: exports beyond the mq_* entry points: counter, helper_fn (build with -fvisibility=hidden and MQ_EXPORT only the entry points)' \
-    '; and 50-exports.so: mq_smtp_in_conect is no MailerQ entry point (misspelled?), so MailerQ never calls it'
+    '; and 50-exports.so: mq_smtp_in_conect, mq_state are no MailerQ entry points (misspelled?), so MailerQ never calls them'
 
 run "$(dir f 50-miss.so=misspelled.so)"
 check "(f) a misspelled callback fails" 1 "$(step_failed "exports 50-miss.so")" \
@@ -255,6 +255,9 @@ violation complete-then-continue "smtp in: mailfrom" '20-bad.so: called MQ_conti
 violation block "smtp in: data" '20-bad.so: blocks: mq_smtp_in_data called usleep() on MailerQ'
 violation nap "smtp in: data" '20-bad.so: blocks: mq_smtp_in_data called usleep() on MailerQ'"'"'s event loop; plugins must never block'
 violation file "smtp in: data" '20-bad.so: blocks: mq_smtp_in_data called fopen() (file I/O) on MailerQ'"'"'s event loop'
+violation system "smtp in: data" '20-bad.so: blocks: mq_smtp_in_data called system() (runs a command and waits for it)'
+violation poll "smtp in: data" '20-bad.so: blocks: mq_smtp_in_data called poll() with a timeout'
+violation dns "smtp in: data" '20-bad.so: blocks: mq_smtp_in_data called gethostbyname() (a DNS lookup)'
 violation retry-loop "smtp out: data" '20-bad.so: called MQ_retry in smtp out: data 4 times in a row'
 violation stale "event loop drain" '20-bad.so: passed a MQ_Connection* to MQ_connectionData after MailerQ released it'
 

@@ -3,10 +3,11 @@
 #include "mailerq.h"
 
 int counter;
+int mq_state; /* data with an entry point's prefix: MailerQ has no such entry point */
 
 int helper_fn(void)
 {
-    return ++counter;
+    return ++counter + mq_state;
 }
 
 MQ_EXPORT int mq_version(void)
