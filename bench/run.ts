@@ -194,7 +194,7 @@ function cargoGenerateEnv(): NodeJS.ProcessEnv | undefined {
  */
 function cargoTemplate(env: NodeJS.ProcessEnv): string {
   const source = join(base, 'template-source', 'vsmtp-plugin-zqxplug'); // an unlikely name, safe to replace
-  run(process.execPath, [cli, 'new', 'vsmtp', source, '--yes'], { env });
+  run(process.execPath, [cli, 'new', 'vsmtp', source, '--yes', '--no-git'], { env });
   const template = join(base, 'template');
   for (const [path, text] of tree(source)) {
     const templated = text.replaceAll('vsmtp-plugin-zqxplug', '{% endraw %}{{project-name}}{% raw %}').replaceAll('zqxplug', '{% endraw %}{{plugin}}{% raw %}');
@@ -241,7 +241,7 @@ function benchNew(runs: number, kinds: string[]): Section {
     for (const kind of kinds) {
       const project = join(dir, `cli-${kind}`, 'bench');
       mkdirSync(dirname(project), { recursive: true });
-      keep(`new ${kind}`, run(process.execPath, [cli, 'new', kind, project, '--yes'], { env }));
+      keep(`new ${kind}`, run(process.execPath, [cli, 'new', kind, project, '--yes', '--no-git'], { env }));
       const yoDir = workDir(join(dir, `yo-${kind}`, 'bench'));
       keep(`yo ${kind}`, run(yo, [`vsmtp-plugin:${kind}`, '--yes', ...yoArgs], { cwd: yoDir, env }));
       // In the warm-up round: check that the contenders really wrote the same project.
@@ -313,7 +313,7 @@ function benchVerify(runs: number, kind: string): Row[] {
     // Cold: a fresh project, host cache and cargo target directory; warm: verify the same project again.
     const dir = join(base, `verify-${kind}-${i}`);
     const project = join(dir, 'bench');
-    run(process.execPath, [cli, 'new', kind, project, '--yes']);
+    run(process.execPath, [cli, 'new', kind, project, '--yes', '--no-git']);
     const env = { ...process.env, VSMTP_PLUGIN_CACHE: join(dir, 'cache'), CARGO_TARGET_DIR: join(dir, 'target') };
     for (const phase of ['cold', 'warm']) {
       const sample = run(process.execPath, [cli, 'verify', project, '--json'], { env, codes: [0, 1, 3] });
@@ -325,7 +325,7 @@ function benchVerify(runs: number, kind: string): Row[] {
     if (kind === 'vsmtp') {
       // The same plugin built alone, as its author would, in a target directory of its own.
       const plain = join(dir, 'plain', 'bench');
-      run(process.execPath, [cli, 'new', kind, plain, '--yes']);
+      run(process.execPath, [cli, 'new', kind, plain, '--yes', '--no-git']);
       const sample = run('cargo', ['build', '--release'], { cwd: plain, env: { ...process.env, CARGO_TARGET_DIR: join(dir, 'plain-target') } });
       if (i > 0) record('cargo build vsmtp', sample.ms, sample.rssKb);
     }

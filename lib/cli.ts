@@ -2,11 +2,15 @@
 // vsmtp-plugin: the non-Yeoman front end, for CI and people without yo.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from './core/errors.js';
 import { echoOutput, probe } from './core/exec.js';
-import { recordFile, renderProject } from './core/generate.js';
+import { readProjectRecord, recordFile, recordKey, renderProject } from './core/generate.js';
+import type { Kind } from './core/kind.js';
 import { writeProject } from './core/persist.js';
+import { planOverwrite } from './core/regenerate.js';
+import { suggestion } from './core/suggest.js';
 import { resolveAnswers, type AnswerValue, type Question } from './core/question.js';
 import { terminalProgress } from './core/progress.js';
 import { verifiedLine, type Progress, type VerifyReport } from './core/report.js';
@@ -14,57 +18,92 @@ import { locate, verify, verifyOptions } from './core/verify.js';
 import { kindById, kinds } from './kinds/index.js';
 import { packageRoot } from './core/render.js';
 
-const FLAGS = ['yes', 'verify', 'dry-run', 'force', 'json', 'verbose', 'help'];
+/** An option of a command: parseArgs' type plus what help shows. */
+interface Flag {
+  type: 'string' | 'boolean';
+  short?: string;
+  help: string;
+}
+
+const common: Record<string, Flag> = {
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+  json: { type: 'boolean', help: 'print one JSON object instead of text' },
+};
+const verbose: Record<string, Flag> = {
+  verbose: { type: 'boolean', help: "also stream the tools' own output to stderr" },
+};
+const newFlags: Record<string, Flag> = {
+  yes: { type: 'boolean', short: 'y', help: 'take the default of every question that has one' },
+  force: { type: 'boolean', short: 'f', help: 'write into a non-empty directory, replacing the generated files' },
+  'dry-run': { type: 'boolean', short: 'n', help: 'list the files that would be written, write nothing' },
+  verify: { type: 'boolean', help: 'then build the plugin and load it in the reference host' },
+  answers: { type: 'string', help: 'answers from a JSON file ({"name": ...} or a .yo-rc.json); options given here override them' },
+  git: { type: 'boolean', help: 'git init and commit the generated files (default; --no-git to skip; never inside an existing work tree)' },
+  ...verbose,
+  ...common,
+};
+
+const VERSION = JSON.parse(readFileSync(resolve(packageRoot, 'package.json'), 'utf8')).version as string;
 
 const USAGE = `Usage:
-  vsmtp-plugin new <kind> <directory> [--<question> <value>]... [--yes] [--verify] [--dry-run] [--force] [--json] [--verbose]
+  vsmtp-plugin new <kind> <directory> [--<question> <value>]... [-y] [-f] [-n] [--verify] [--json] [--verbose]
   vsmtp-plugin verify [path] [--<verify option> <value>]... [--json] [--verbose]
-  vsmtp-plugin list [--json]
-  vsmtp-plugin doctor [--json]
+  vsmtp-plugin list [kind] [--json]
+  vsmtp-plugin doctor [kind] [--json]
+  vsmtp-plugin --version
 
-Kinds: ${kinds.map((kind) => kind.id).join(', ')}. \`vsmtp-plugin list\` shows every question.
+Kinds: ${kinds.map((kind) => kind.id).join(', ')}. \`vsmtp-plugin new <kind> --help\` shows that kind's questions.
 Steps show as they run (a spinner on a terminal; NO_COLOR turns colours off); --verbose
 also streams the tools' own output to stderr.
 Exit codes: 0 success, 1 build or verify failed, 2 bad input, 3 toolchain missing (skipped).`;
 
 class Cancelled extends Error {}
 
+/** Options for questions: booleans take `--x`/`--no-x`, every other type a value. */
+function questionFlags(questions: Question[]): Record<string, Flag> {
+  return Object.fromEntries(questions.map((q) => [q.name, { type: q.type === 'boolean' ? 'boolean' : 'string', help: q.help } satisfies Flag]));
+}
+
 interface Parsed {
+  values: Record<string, string | boolean | undefined>;
   positionals: string[];
-  options: Record<string, string | true>;
 }
 
-function parseArgs(argv: string[]): Parsed {
-  const parsed: Parsed = { positionals: [], options: {} };
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (!token.startsWith('--') || token === '--') {
-      parsed.positionals.push(token);
-      continue;
+/**
+ * Strict parsing with node:util: an option missing its value, an unknown option or a
+ * value given to a boolean is refused with the option named, and a close name offered.
+ */
+function parse(args: string[], flags: Record<string, Flag>): Parsed {
+  const options = Object.fromEntries(Object.entries(flags).map(([name, flag]) => [name, { type: flag.type, ...(flag.short ? { short: flag.short } : {}) }]));
+  try {
+    return parseArgs({ args, options, allowPositionals: true, allowNegative: true, strict: true }) as Parsed;
+  } catch (error) {
+    const message = (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code;
+    const option = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
+    const names = Object.keys(flags).map((name) => `--${name}`);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const negated = /^--no-(.+)$/.exec(option)?.[1];
+      if (negated && flags[negated]) throw new UsageError(`--${negated} takes a value: --no-${negated} is only for yes/no options`);
+      throw new UsageError(`unknown option ${option}${suggestion(option, names)} (\`--help\` lists the options)`);
     }
-    const [key, inline] = token.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (FLAGS.includes(key)) {
-      if (inline !== undefined) throw new UsageError(`--${key} takes no value`);
-      parsed.options[key] = true;
-    } else if (inline !== undefined) {
-      parsed.options[key] = inline;
-    } else if (i + 1 < argv.length) {
-      parsed.options[key] = argv[++i]!;
-    } else {
-      throw new UsageError(`--${key} needs a value`);
-    }
-  }
-  return parsed;
-}
-
-function rejectUnknown(options: Record<string, unknown>, allowed: string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new UsageError(`unknown option --${key}; options here: ${allowed.map((a) => `--${a}`).join(', ')}`);
+    if (/argument is ambiguous/.test(message)) throw new UsageError(`${option} needs a value, not the option that follows it (to give a value starting with "-", write ${option}=-...)`);
+    if (/argument missing/.test(message)) throw new UsageError(`${option} needs a value`);
+    if (/does not take an argument/.test(message)) throw new UsageError(`${option.split('=')[0]} takes no value: write ${option.split('=')[0]} or --no-${option.split('=')[0]!.slice(2)}`);
+    throw new UsageError(message.split('\n')[0]!);
   }
 }
 
-function questionValues(options: Parsed['options'], questions: Question[]): Record<string, unknown> {
-  return Object.fromEntries(questions.filter((q) => options[q.name] !== undefined).map((q) => [q.name, options[q.name]]));
+/** Refuses positionals beyond what a command takes, naming the first extra one. */
+function atMost(positionals: string[], count: number, usage: string): void {
+  const extra = positionals[count];
+  if (extra === undefined) return;
+  const hint = /^(true|false|yes|no)$/.test(extra) ? ' (a yes/no option takes no value: write --<option> or --no-<option>)' : '';
+  throw new UsageError(`unexpected argument ${JSON.stringify(extra)}${hint}: ${usage}`);
+}
+
+function given(values: Parsed['values'], questions: Question[]): Record<string, unknown> {
+  return Object.fromEntries(questions.filter((q) => values[q.name] !== undefined).map((q) => [q.name, values[q.name]]));
 }
 
 function gitUser(): string | undefined {
@@ -91,6 +130,8 @@ async function ask(question: Question, fallback: AnswerValue | undefined): Promi
   return answer.value;
 }
 
+const interactive = () => Boolean(process.stdin.isTTY && process.stdout.isTTY);
+
 function print(json: boolean, object: unknown, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(object)}\n` : `${text}\n`);
 }
@@ -109,109 +150,232 @@ function summary(report: VerifyReport): string {
  * Steps are shown as they run, unless the output is one JSON object; with --verbose
  * the tools' own output streams to stderr.
  */
-function showSteps(options: Parsed['options']): Progress | undefined {
-  const verbose = options.verbose === true;
-  echoOutput(verbose ? process.stderr : undefined);
-  return options.json === true ? undefined : terminalProgress(verbose);
+function showSteps(values: Parsed['values']): Progress | undefined {
+  echoOutput(values.verbose === true ? process.stderr : undefined);
+  return values.json === true ? undefined : terminalProgress(values.verbose === true);
 }
 
-async function commandNew({ positionals, options }: Parsed): Promise<number> {
-  const [kindId, directory] = positionals;
-  if (!kindId || !directory) throw new UsageError('new needs a kind and a directory: vsmtp-plugin new <kind> <directory>');
-  const kind = kindById(kindId);
-  rejectUnknown(options, [...kind.questions.map((q) => q.name), ...FLAGS]);
-  const json = options.json === true;
-  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !json;
-  const answers = await resolveAnswers(kind.questions, questionValues(options, kind.questions), {
-    yes: options.yes === true,
-    ask: interactive ? ask : undefined,
+/** One question or option as help shows it: type, default or how it is derived, choices. */
+function describeFlag(name: string, flag: Flag, question?: Question): string {
+  const short = flag.short ? `-${flag.short}, ` : '';
+  const value = flag.type === 'boolean' ? (question ? ` | --no-${name}` : '') : ` <${question?.type === 'choice' || question?.type === 'multi' ? question.type : 'text'}>`;
+  const fallback = question?.derived ?? (question?.default === undefined || typeof question.default === 'function' ? undefined : JSON.stringify(question.default));
+  const notes = [fallback && `default: ${fallback}`, question?.choices && `${question.type === 'multi' ? 'any of' : 'one of'}: ${question.choices.map((c) => c.value).join(', ')}`].filter(Boolean);
+  return `  ${short}--${name}${value}\n      ${flag.help}${notes.length ? `\n      (${notes.join('; ')})` : ''}`;
+}
+
+function newHelp(kind: Kind): string {
+  return [
+    `Usage: vsmtp-plugin new ${kind.id} <directory> [options]`,
+    '',
+    `${kind.title}: ${kind.summary}.`,
+    '',
+    'Questions (asked on a terminal; each also an option):',
+    ...kind.questions.map((q) => describeFlag(q.name, questionFlags([q])[q.name]!, q)),
+    '',
+    'Options:',
+    ...Object.entries(newFlags).map(([name, flag]) => describeFlag(name, flag)),
+  ].join('\n');
+}
+
+async function pickKind(): Promise<Kind> {
+  const question: Question = { name: 'kind', message: 'Which kind of plugin?', help: 'plugin kind', type: 'choice', choices: kinds.map((k) => ({ value: k.id, title: `${k.id}: ${k.title}` })) };
+  return kindById(String(await ask(question, undefined)));
+}
+
+async function pickDirectory(kind: Kind): Promise<string> {
+  const question: Question = { name: 'directory', message: 'Directory for the new project', help: 'where to write it', type: 'string', validate: (v) => (v.trim() ? undefined : 'must not be empty') };
+  return String(await ask(question, `my-${kind.id}-plugin`));
+}
+
+/** `--answers FILE`: a plain object of answers, or a `.yo-rc.json` as Yeoman and `new` write it. */
+function answersFile(path: string, kind: Kind): Record<string, unknown> {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--answers: cannot read ${path}: ${(error as Error).message}`);
+  }
+  const record = (data as Record<string, any>)?.[recordKey];
+  const answers = record ? record.answers : data;
+  if (typeof answers !== 'object' || answers === null || Array.isArray(answers)) throw new UsageError(`--answers: ${path} must hold a JSON object of answers`);
+  if (record?.kind && record.kind !== kind.id) throw new UsageError(`--answers: ${path} holds answers for a ${record.kind} project, not ${kind.id}`);
+  const unknown = Object.keys(answers).filter((name) => !kind.questions.some((q) => q.name === name));
+  if (unknown.length) throw new UsageError(`--answers: ${path} answers ${unknown.map((n) => JSON.stringify(n)).join(', ')}, which ${kind.id} does not ask${suggestion(unknown[0]!, kind.questions.map((q) => q.name))}`);
+  return answers as Record<string, unknown>;
+}
+
+/**
+ * `git init` and one commit of what was generated, as cargo-generate does: not inside an
+ * existing work tree, and no commit (said so) without a git identity.
+ */
+function gitInit(directory: string, kind: Kind): string {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: directory, encoding: 'utf8' });
+  const inside = git('rev-parse', '--is-inside-work-tree');
+  if (inside.error) return 'not initialized: git is not installed';
+  if (inside.status === 0) return 'not initialized: already inside a git work tree';
+  if (git('init', '-q').status !== 0) return 'not initialized: git init failed';
+  git('add', '-A');
+  const commit = git('-c', 'commit.gpgsign=false', 'commit', '-q', '-m', `Initial commit: ${kind.title} from vsmtp-plugin new`);
+  if (commit.status === 0) return 'initialized, generated files committed';
+  return /identity|user\.(name|email)|empty ident/i.test(commit.stderr)
+    ? 'initialized, not committed: git has no identity (set user.name and user.email, then commit)'
+    : `initialized, not committed: ${commit.stderr.trim().split('\n')[0]}`;
+}
+
+/** The commands that come next, from where the user stands: `cd` first unless it is here. */
+function nextSteps(kind: Kind, answers: Record<string, AnswerValue>, directory: string): string[] {
+  const path = relative(process.cwd(), resolve(directory));
+  const cd = path === '' ? [] : [`cd ${/^[\w./-]+$/.test(path) ? path : JSON.stringify(path)}`];
+  return [...cd, ...kind.nextSteps(answers)];
+}
+
+async function commandNew(args: string[]): Promise<number> {
+  // The kind decides the options: it is the first word after `new` when given there.
+  const first = args[0] && !args[0].startsWith('-') ? args[0] : undefined;
+  const known = first ? kindById(first) : undefined;
+  const flags = { ...questionFlags(known?.questions ?? kinds.flatMap((k) => k.questions)), ...newFlags };
+  const { values, positionals } = parse(args, flags);
+  const json = values.json === true;
+  let [kindId, directory] = positionals;
+  atMost(positionals, 2, 'vsmtp-plugin new <kind> <directory>');
+  if (values.help) {
+    console.log(kindId ? newHelp(kindById(kindId)) : USAGE);
+    return EXIT.ok;
+  }
+  const person = interactive() && !json;
+  if (!kindId && !person) throw new UsageError(`new needs a kind (${kinds.map((k) => k.id).join(', ')}) and a directory: vsmtp-plugin new <kind> <directory>`);
+  const kind = kindId ? kindById(kindId) : await pickKind();
+  if (!known && kindId) parse(args, { ...questionFlags(kind.questions), ...newFlags }); // refuse options of other kinds
+  if (!directory && !person) throw new UsageError(`new needs a directory: vsmtp-plugin new ${kind.id} <directory>`);
+  directory ??= await pickDirectory(kind);
+  // Answers recorded in the destination are the defaults, as with yo.
+  const recorded = readProjectRecord(resolve(directory));
+  const fromFile = typeof values.answers === 'string' ? answersFile(values.answers, kind) : {};
+  const answers = await resolveAnswers(kind.questions, { ...fromFile, ...given(values, kind.questions) }, {
+    yes: values.yes === true,
+    ask: person ? ask : undefined,
+    previous: recorded?.kind === kind.id ? recorded.answers : undefined,
     directoryName: basename(resolve(directory)),
-    gitUser: options.author === undefined ? gitUser() : undefined,
+    gitUser: values.author === undefined ? gitUser() : undefined,
   });
   const files = [...(await renderProject(kind, answers)), recordFile(kind, answers)];
-  if (options['dry-run']) {
-    print(json, { kind: kind.id, directory, dryRun: true, answers, files: files.map((f) => f.path) }, [`would write ${files.length} files to ${directory}:`, ...files.map((f) => `  ${f.path}`)].join('\n'));
+  const next = nextSteps(kind, answers, directory);
+  if (values['dry-run']) {
+    print(json, { kind: kind.id, directory, dryRun: true, answers, files: files.map((f) => f.path), next }, [`would write ${files.length} files to ${directory}:`, ...files.map((f) => `  ${f.path}`)].join('\n'));
     return EXIT.ok;
   }
-  await writeProject(directory, files, options.force === true);
-  if (!json) console.log(`created ${directory}: ${kind.title}, ${files.length} files`);
-  if (!options.verify) {
-    if (json) print(true, { kind: kind.id, directory, answers, files: files.map((f) => f.path) }, '');
+  const previous = recorded && { kind: kindById(recorded.kind), answers: recorded.answers };
+  const plan = await planOverwrite(resolve(directory), files, previous);
+  await writeProject(directory, plan.write, values.force === true, plan.remove);
+  if (plan.kept.length) console.error(`kept as they are (changed since generated, or not the generator's): ${plan.kept.join(', ')}`);
+  const git = values.git === false ? 'not initialized: --no-git' : gitInit(resolve(directory), kind);
+  if (!json) console.log(`created ${directory}: ${kind.title}, ${files.length} files; git: ${git}`);
+  const result = { kind: kind.id, directory, answers, files: files.map((f) => f.path), kept: plan.kept, removed: plan.remove, git, next };
+  if (!values.verify) {
+    print(json, result, `\nNext:\n${next.map((line) => `  ${line}`).join('\n')}`);
     return EXIT.ok;
   }
-  const report = await verify(kind, { project: resolve(directory), answers }, verifyOptions(kind, {}), showSteps(options));
-  print(json, { kind: kind.id, directory, answers, files: files.map((f) => f.path), verify: report }, summary(report));
+  const report = await verify(kind, { project: resolve(directory), answers }, verifyOptions(kind, {}), showSteps(values));
+  print(json, { ...result, verify: report }, summary(report));
   return exitFor(report);
 }
 
-async function commandVerify({ positionals, options }: Parsed): Promise<number> {
+async function commandVerify(args: string[]): Promise<number> {
+  // Which kind's options apply depends on what the path is: parsed once leniently to find it.
+  const everyOption = questionFlags(kinds.flatMap((k) => k.verifyOptions));
+  const { values, positionals } = parse(args, { ...everyOption, ...verbose, ...common });
+  atMost(positionals, 1, 'vsmtp-plugin verify [path]');
+  if (values.help) {
+    console.log([
+      'Usage: vsmtp-plugin verify [path] [options]',
+      '',
+      'Builds a generated project (the current directory by default, or the project above it)',
+      'and loads the result in the reference host of its kind; or loads a built artifact.',
+      '',
+      ...kinds.flatMap((kind) => [`Options for ${kind.id}:`, ...kind.verifyOptions.map((q) => describeFlag(q.name, questionFlags([q])[q.name]!, q))]),
+      '',
+      'Options:',
+      ...Object.entries({ ...verbose, ...common }).map(([name, flag]) => describeFlag(name, flag)),
+    ].join('\n'));
+    return EXIT.ok;
+  }
   const { kind, target } = locate(positionals[0] ?? '.');
-  rejectUnknown(options, [...kind.verifyOptions.map((q) => q.name), 'json', 'verbose']);
-  const json = options.json === true;
-  const report = await verify(kind, target, verifyOptions(kind, questionValues(options, kind.verifyOptions)), showSteps(options));
-  print(json, report, summary(report));
+  const own = parse(args, { ...questionFlags(kind.verifyOptions), ...verbose, ...common }).values;
+  const report = await verify(kind, target, verifyOptions(kind, given(own, kind.verifyOptions)), showSteps(own));
+  print(own.json === true, report, summary(report));
   return exitFor(report);
 }
 
 function describe(question: Question) {
-  const fallback = typeof question.default === 'function' ? '(derived)' : question.default;
-  return { name: question.name, type: question.type, help: question.help, default: fallback, choices: question.choices?.map((c) => c.value) };
+  const fallback = typeof question.default === 'function' || question.fromDirectory ? undefined : question.default;
+  return { name: question.name, type: question.type, help: question.help, ...(fallback !== undefined ? { default: fallback } : {}), ...(question.derived ? { derived: question.derived } : {}), choices: question.choices?.map((c) => c.value) };
 }
 
-function commandList({ options }: Parsed): number {
-  rejectUnknown(options, ['json']);
-  const listing = kinds.map((kind) => ({ id: kind.id, title: kind.title, summary: kind.summary, questions: kind.questions.map(describe), verifyOptions: kind.verifyOptions.map(describe) }));
-  const text = listing.map((kind) => [
+function commandList(args: string[]): number {
+  const { values, positionals } = parse(args, common);
+  atMost(positionals, 1, 'vsmtp-plugin list [kind]');
+  if (values.help) return (console.log('Usage: vsmtp-plugin list [kind] [--json]\n\nEvery question of every kind (or of one), with its type, default and choices.'), EXIT.ok);
+  const chosen = positionals[0] ? [kindById(positionals[0])] : kinds;
+  const listing = chosen.map((kind) => ({ id: kind.id, title: kind.title, summary: kind.summary, questions: kind.questions.map(describe), verifyOptions: kind.verifyOptions.map(describe) }));
+  const text = chosen.map((kind) => [
     `${kind.id}: ${kind.title}`,
-    ...kind.questions.map((q) => `  --${q.name} <${q.type}>  ${q.help}${q.default !== undefined ? ` [default: ${q.default}]` : ''}${q.choices ? `\n      choices: ${q.choices.join(', ')}` : ''}`),
-    `  verify options:`,
-    ...kind.verifyOptions.map((q) => `  --${q.name}  ${q.help}`),
+    ...kind.questions.map((q) => describeFlag(q.name, questionFlags([q])[q.name]!, q)),
+    '  verify options:',
+    ...kind.verifyOptions.map((q) => describeFlag(q.name, questionFlags([q])[q.name]!, q)),
   ].join('\n')).join('\n\n');
-  print(options.json === true, { kinds: listing }, text);
+  print(values.json === true, { kinds: listing }, text);
   return EXIT.ok;
 }
 
-function commandDoctor({ options }: Parsed): number {
-  rejectUnknown(options, ['json']);
-  const report = kinds.map((kind) => ({ kind: kind.id, tools: [...kind.tools, ...(kind.installs ?? [])].map((tool) => probe(tool)) }));
+function commandDoctor(args: string[]): number {
+  const { values, positionals } = parse(args, common);
+  atMost(positionals, 1, 'vsmtp-plugin doctor [kind]');
+  if (values.help) return (console.log('Usage: vsmtp-plugin doctor [kind] [--json]\n\nChecks the tools each kind (or one kind) needs; exit 3 when one is missing.'), EXIT.ok);
+  const chosen = positionals[0] ? [kindById(positionals[0])] : kinds;
+  const report = chosen.map((kind) => ({ kind: kind.id, tools: [...kind.tools, ...(kind.installs ?? [])].map((tool) => probe(tool)) }));
   const missing = report.some((entry) => entry.tools.some((tool) => !tool.found));
   const text = report.map((entry) => [
     `${entry.kind}:`,
     ...entry.tools.map((t) => (t.found ? `  found    ${t.label ?? t.command}: ${t.version}` : `  MISSING  ${t.label ?? t.command} (${t.why}): ${t.install}`)),
   ].join('\n')).join('\n');
-  print(options.json === true, { ok: !missing, kinds: report.map((e) => ({ kind: e.kind, tools: e.tools.map(({ command, label, found, version, path, why, install }) => ({ command, label, found, version, path, why, install })) })) }, text);
+  print(values.json === true, { ok: !missing, kinds: report.map((e) => ({ kind: e.kind, tools: e.tools.map(({ command, label, found, version, path, why, install }) => ({ command, label, found, version, path, why, install })) })) }, text);
   return missing ? EXIT.skipped : EXIT.ok;
 }
 
+const commands: Record<string, (args: string[]) => number | Promise<number>> = { new: commandNew, verify: commandVerify, list: commandList, doctor: commandDoctor };
+
+const ioCalls: Record<string, string> = { open: 'write', mkdir: 'create the directory', mkdtemp: 'create a directory beside', rename: 'move into place', rmdir: 'remove', unlink: 'remove', scandir: 'read the directory', copyfile: 'copy' };
+const ioCauses: Record<string, string> = { EACCES: 'permission denied', EPERM: 'not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', ENOTDIR: 'a part of the path is a file', ENOENT: 'no such file or directory' };
+
+/** A failure of the file system (a parent not writable, /proc) as a sentence naming the path and the cause. */
+function ioMessage(error: NodeJS.ErrnoException): string | undefined {
+  if (!error.code || !error.syscall || !error.path) return undefined;
+  return `cannot ${ioCalls[error.syscall] ?? error.syscall} ${error.path}: ${ioCauses[error.code] ?? error.code}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let json = argv.includes('--json');
+  const json = argv.includes('--json');
   try {
-    const parsed = parseArgs(argv);
-    json = parsed.options.json === true;
-    const [command, ...rest] = parsed.positionals;
-    const sub = { positionals: rest, options: parsed.options };
-    if (parsed.options.help || command === 'help' || command === undefined) {
+    const [command, ...rest] = argv;
+    if (command === '--version' || command === '-V' || command === 'version') return (console.log(VERSION), EXIT.ok);
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       console.log(USAGE);
-      return command === undefined && !parsed.options.help ? EXIT.usage : EXIT.ok;
+      return command === undefined ? EXIT.usage : EXIT.ok;
     }
-    switch (command) {
-      case 'new': return await commandNew(sub);
-      case 'verify': return await commandVerify(sub);
-      case 'list': return commandList(sub);
-      case 'doctor': return commandDoctor(sub);
-      case 'version': return (console.log(JSON.parse(readFileSync(resolve(packageRoot, 'package.json'), 'utf8')).version), EXIT.ok);
-      default: throw new UsageError(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
-    }
+    const run = commands[command];
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}${suggestion(command, Object.keys(commands))}\n${USAGE}`);
+    return await run(rest);
   } catch (error) {
     if (error instanceof Cancelled) {
       console.error('vsmtp-plugin: cancelled, nothing written');
       return 130;
     }
-    const usage = error instanceof UsageError;
-    const message = (error as Error).message;
+    const io = ioMessage(error as NodeJS.ErrnoException);
+    const message = io ?? (error as Error).message;
     if (json) print(true, { ok: false, error: message }, '');
     else console.error(`vsmtp-plugin: ${message}`);
-    return usage ? EXIT.usage : EXIT.failed;
+    return error instanceof UsageError || io ? EXIT.usage : EXIT.failed;
   }
 }
 

@@ -88,7 +88,7 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
     const dir = tempDir();
     const result = await cli(['new', 'vsmtp', join(dir, 'Not A Name')]);
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/--name is required/);
+    expect(result.stderr).toMatch(/--name: the directory name "Not A Name" gives no valid name: "Not A Name" must be lowercase kebab-case.*; pass --name/);
     expect(snapshot(dir)).toEqual([]);
   });
 
@@ -105,7 +105,7 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
     expect((await cli(['new', 'vsmtp', join(dir, 'p'), '--nme', 'x'])).stderr).toMatch(/unknown option --nme/);
     const kind = await cli(['new', 'postfix', join(dir, 'p')]);
     expect(kind.exitCode).toBe(2);
-    expect(kind.stderr).toMatch(/unknown kind "postfix"; kinds: vsmtp, mailerq, lgc, vpl/);
+    expect(kind.stderr).toMatch(/unknown kind "postfix" \(kinds: vsmtp, mailerq, lgc, vpl\)/);
     expect(snapshot(dir)).toEqual([]);
   });
 
@@ -138,6 +138,6 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
     const dir = tempDir();
     const result = await cli(['verify', dir, '--json']);
     expect(result.exitCode).toBe(2);
-    expect(JSON.parse(result.stdout).error).toMatch(/is not a generated plugin project/);
+    expect(JSON.parse(result.stdout).error).toMatch(/is not in a generated plugin project/);
   });
 });

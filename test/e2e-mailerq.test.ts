@@ -92,9 +92,9 @@ describe('where the sanitizers cannot run', () => {
     expect(report.steps.find((s: any) => s.name === 'host (sanitizers): leaks')).toMatchObject({ status: 'skipped' });
   });
 
-  it('--sanitize false leaves the sanitizer run out', { timeout: LONG }, async () => {
+  it('--no-sanitize leaves the sanitizer run out', { timeout: LONG }, async () => {
     const project = await generate('unsanitized');
-    const { exitCode, report } = await verify(project, '--sanitize', 'false');
+    const { exitCode, report } = await verify(project, '--no-sanitize');
     expect(exitCode).toBe(0);
     expect(report.steps.some((s: any) => s.name.includes('sanitizers'))).toBe(false);
   });

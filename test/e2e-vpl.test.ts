@@ -13,7 +13,7 @@ const LONG = 10 * 60_000;
 
 describe.each([
   ['C with the defaults', ['--language', 'c']],
-  ['C without destructor, custom names', ['--language', 'c', '--destructor', 'false', '--objfile', 'libgreet.so', '--entry', 'greet_start']],
+  ['C without destructor, custom names', ['--language', 'c', '--no-destructor', '--objfile', 'libgreet.so', '--entry', 'greet_start']],
   ['Rust', ['--language', 'rust']],
 ] as const)('VPlugin in %s', (_, options) => {
   it('generates, packages and verifies', { timeout: LONG }, async () => {

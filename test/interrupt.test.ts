@@ -1,6 +1,6 @@
 // An interrupt at any moment of `new` leaves the destination untouched or complete,
 // and nothing staged beside it. The moments are random; the seed is printed.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -35,16 +35,21 @@ describe('SIGINT during generation', () => {
     for (let run = 0; run < 25; run++) {
       const parent = tempDir();
       const dest = join(parent, 'p');
-      const child = execa(process.execPath, [bin, 'new', kind, dest, '--name', 'p', '--yes', '--author', 'A'], { reject: false, stdin: 'ignore' });
+      // Every other run into an empty directory that exists already (`new kind .`): it must stay.
+      const premade = run % 2 === 1;
+      if (premade) mkdirSync(dest);
+      const child = execa(process.execPath, [bin, 'new', kind, dest, '--name', 'p', '--yes', '--author', 'A', '--no-git'], { reject: false, stdin: 'ignore' });
       await sleep(Math.floor(next() * 300));
       child.kill('SIGINT');
       count('interrupts', { injected: 1 });
       const result = await child;
-      expect(readdirSync(parent).filter((name) => name.includes('.partial-')), `run ${run}, seed ${seed}`).toEqual([]);
-      if (existsSync(dest)) {
+      expect(readdirSync(parent), `run ${run}, seed ${seed}`).toEqual(existsSync(dest) ? ['p'] : []);
+      const written = existsSync(dest) ? readdirSync(dest) : [];
+      if (written.length) {
         expect(listing(dest), `run ${run}, seed ${seed}, exit ${result.exitCode}`).toEqual(expected);
         outcomes.complete++;
       } else {
+        expect(existsSync(dest), `run ${run}, seed ${seed}: the directory is there exactly when it was before`).toBe(premade);
         outcomes.untouched++;
       }
       count('interrupts', { handled: 1 });

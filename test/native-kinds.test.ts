@@ -16,8 +16,9 @@ const file = (files: { path: string; contents: string }[], path: string) => file
 
 describe('mailerq answers', () => {
   it.each(['', '10', '99', '00'])('accepts the prefix %j', (value) => expect(checkAnswer(q(mailerq, 'prefix'), value)).toBe(value));
-  it.each(['1', '100', 'ab', ' 10', '-1'])('refuses the prefix %j', (value) => {
-    expect(refusal(q(mailerq, 'prefix'), value)).toBe(`--prefix: must be two digits (e.g. 10) or empty (got ${JSON.stringify(value)})`);
+  it('accepts "none" for no prefix, which a prompt can take (an empty answer is the default there)', () => expect(checkAnswer(q(mailerq, 'prefix'), 'none')).toBe(''));
+  it.each(['1', '100', 'ab', ' 10', '-1', 'None'])('refuses the prefix %j', (value) => {
+    expect(refusal(q(mailerq, 'prefix'), value)).toBe(`--prefix: must be two digits (e.g. 10), or none (got ${JSON.stringify(value)})`);
   });
   it('takes callbacks as a comma list, refusing unknown ones', () => {
     expect(checkAnswer(q(mailerq, 'callbacks'), 'mq_cleanup, mq_initialize,mq_cleanup')).toEqual(['mq_cleanup', 'mq_initialize']);

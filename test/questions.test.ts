@@ -91,10 +91,15 @@ describe('vsmtp answers', () => {
     });
   });
 
-  it('fails naming the option when a required answer has no default and nobody can be asked', async () => {
-    await expect(resolveAnswers(vsmtp.questions, {}, { yes: true, directoryName: 'Not A Name' })).rejects.toThrow(
-      /^--name is required: plugin name; .* \(no terminal to ask, and it has no default\)$/,
+  it('fails naming the option and why the directory name does not do, when nobody can be asked', async () => {
+    await expect(resolveAnswers(vsmtp.questions, {}, { yes: true, directoryName: 'vsmtp-plugin-Not_A_Name' })).rejects.toThrow(
+      /^--name: the directory name "vsmtp-plugin-Not_A_Name" gives no valid name: "Not_A_Name" must be lowercase kebab-case.*; pass --name$/,
     );
+  });
+
+  it('fails naming the option when a required answer has no default and nobody can be asked', async () => {
+    const question = { name: 'token', message: 'Token', help: 'API token', type: 'string' as const };
+    await expect(resolveAnswers([question], {}, { yes: true, directoryName: 'x' })).rejects.toThrow(/^--token is required: API token \(no terminal to ask, and it has no default\)$/);
   });
 
   it('asks only what is missing, offering the recorded answer', async () => {

@@ -34,6 +34,8 @@ export interface Kind {
   templateFolders?(answers: Answers): string[];
   /** Files copied from elsewhere as they are (e.g. the user's own WIT), beside the templates. */
   extraFiles?(answers: Answers): ProjectFile[];
+  /** What to run in a new project, in order: printed after `new`, as create-vite does. */
+  nextSteps(answers: Answers): string[];
   /** Recognises a project of this kind that has no recorded answers. */
   detect(directory: string): boolean;
   /** Recognises an artifact this kind can verify on its own. */

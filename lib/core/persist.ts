@@ -1,16 +1,33 @@
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import type { ProjectFile } from './render.js';
 
-async function isEmptyOrMissing(dir: string): Promise<boolean> {
+/** What is in `dir`, or undefined when it does not exist. */
+async function entriesOf(dir: string): Promise<string[] | undefined> {
   try {
-    return (await readdir(dir)).length === 0;
+    return await readdir(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new UsageError(`destination ${dir} is a file, not a directory`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new UsageError(`destination ${dir}: it, or a folder above it, is a file, not a directory`);
     throw error;
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir loops forever where a directory
+ * cannot be made in a parent that exists (/proc), instead of failing.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw error;
+    await makeDirectory(dirname(dir));
+    await mkdir(dir);
   }
 }
 
@@ -24,33 +41,40 @@ function safeRelative(path: string): string {
 
 /**
  * Writes a rendered project so that a failure never leaves half of it: files are
- * staged in a sibling temporary directory, then renamed into place. An existing,
- * non-empty destination is refused unless `force` is set (then only the generated
- * files are replaced; other files stay). An interrupt (SIGINT, SIGTERM) while files
- * are staged removes them and exits 130; once they are moving into place (a few
- * renames) it lets the move finish first: the destination is untouched or complete.
+ * staged in a hidden directory inside the destination, then moved into place. The
+ * destination itself is kept (a shell standing in it stays there; nothing is written
+ * beside it), and files and folders get the modes the umask gives. A destination that
+ * holds anything but a `.git` is refused unless `force` is set (then `files` are written
+ * and `remove` removed: see planOverwrite; other files stay). An interrupt (SIGINT, SIGTERM) while files are
+ * staged removes them, and the destination if this call created it, and exits 130;
+ * once they are moving into place (a few renames) it lets the move finish first: the
+ * destination is untouched or complete.
  */
-export async function writeProject(destination: string, files: ProjectFile[], force: boolean): Promise<void> {
+export async function writeProject(destination: string, files: ProjectFile[], force: boolean, remove: string[] = []): Promise<void> {
   const target = resolve(destination);
-  const fresh = await isEmptyOrMissing(target);
-  if (!fresh && !force) {
+  const existing = await entriesOf(target);
+  if (existing?.some((name) => name !== '.git') && !force) {
     throw new UsageError(`destination ${destination} exists and is not empty; use --force to write into it`);
   }
-  await mkdir(dirname(target), { recursive: true });
-  // Listening before the staging directory exists: no moment is left where an
-  // interrupt would end the process with it on disk.
+  // Listening before anything exists on disk: no moment is left where an interrupt
+  // would end the process with the staging directory there.
   let staging: string | undefined;
   let moving = false;
   let interrupted = false;
+  const undo = () => {
+    if (staging) rmSync(staging, { recursive: true, force: true });
+    if (!existing) rmSync(target, { recursive: true, force: true });
+  };
   const interrupt = () => {
     interrupted = true;
-    if (moving || !staging) return;
-    rmSync(staging, { recursive: true, force: true });
+    if (moving) return;
+    undo();
     process.exit(130);
   };
   process.on('SIGINT', interrupt).on('SIGTERM', interrupt);
   try {
-    staging = await mkdtemp(join(dirname(target), `.${basename(target)}.partial-`));
+    await makeDirectory(target);
+    staging = await mkdtemp(join(target, '.vsmtp-plugin-partial-'));
     if (interrupted) return;
     for (const file of files) {
       const path = join(staging, safeRelative(file.path));
@@ -58,16 +82,15 @@ export async function writeProject(destination: string, files: ProjectFile[], fo
       await writeFile(path, file.contents);
     }
     moving = true;
-    if (fresh) {
-      await rmdir(target).catch(() => undefined);
-      await rename(staging, target);
-      return;
-    }
     for (const file of files) {
       const path = join(target, safeRelative(file.path));
       await mkdir(dirname(path), { recursive: true });
       await rename(join(staging, safeRelative(file.path)), path);
     }
+    for (const path of remove) await rm(join(target, safeRelative(path)), { force: true });
+  } catch (error) {
+    if (!moving) undo();
+    throw error;
   } finally {
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
     if (staging) await rm(staging, { recursive: true, force: true });

@@ -27,6 +27,13 @@ export interface Question {
   type: 'string' | 'choice' | 'multi' | 'boolean';
   choices?: Choice[];
   default?: AnswerValue | ((context: DefaultContext) => AnswerValue | undefined);
+  /** How a computed default is found, for help and `list` (e.g. "the directory name, when valid"). */
+  derived?: string;
+  /**
+   * The default is this candidate taken from the destination's directory name, when
+   * valid; when it is not, the refusal says why that name does not do.
+   */
+  fromDirectory?: (directoryName: string) => string;
   /** Returns the rule the value breaks, or undefined when it is accepted. */
   validate?: (value: string) => string | undefined;
   /** Canonical form stored in the project (e.g. a seed without brackets). */
@@ -34,6 +41,10 @@ export interface Question {
 }
 
 export function defaultFor(question: Question, context: DefaultContext): AnswerValue | undefined {
+  if (question.fromDirectory) {
+    const candidate = question.fromDirectory(context.directoryName);
+    return question.validate?.(candidate) ? undefined : candidate;
+  }
   return typeof question.default === 'function' ? question.default(context) : question.default;
 }
 
@@ -101,6 +112,9 @@ export async function resolveAnswers(questions: Question[], given: Record<string
       answers[question.name] = checkAnswer(question, await options.ask(question, fallback, answers));
     } else if (fallback !== undefined) {
       answers[question.name] = checkAnswer(question, fallback);
+    } else if (question.fromDirectory) {
+      const candidate = question.fromDirectory(options.directoryName);
+      throw new UsageError(`--${question.name}: the directory name ${JSON.stringify(options.directoryName)} gives no valid ${question.name}: ${JSON.stringify(candidate)} ${question.validate?.(candidate)}; pass --${question.name}`);
     } else {
       throw new UsageError(`--${question.name} is required: ${question.help} (no terminal to ask, and it has no default)`);
     }

@@ -31,6 +31,7 @@ export function authorQuestion(usedIn: string, project: (name: string) => string
     help: `author, e.g. "Jane Doe <jane@example.com>" (${usedIn})`,
     type: 'string',
     default: ({ gitUser, answers }) => gitUser ?? `The ${project(String(answers.name))} authors`,
+    derived: 'git\'s user.name <user.email>, else "The <project> authors"',
     validate: rules.all(rules.nonEmpty, rules.unicode, rules.oneLine),
   };
 }

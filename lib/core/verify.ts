@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { kinds, kindById } from '../kinds/index.js';
 import { ToolchainMissing, UsageError } from './errors.js';
 import { readProjectRecord } from './generate.js';
@@ -17,11 +17,15 @@ export function locate(path: string): { kind: Kind; target: VerifyTarget } {
     throw new UsageError(`verify: ${path} does not exist`);
   }
   if (isDirectory) {
-    const record = readProjectRecord(full);
-    if (record) return { kind: kindById(record.kind), target: { project: full, answers: record.answers } };
-    const kind = kinds.find((candidate) => candidate.detect(full));
-    if (kind) return { kind, target: { project: full } };
-    throw new UsageError(`verify: ${path} is not a generated plugin project (no .yo-rc.json, no known layout)`);
+    // From a subfolder of a project too, as cargo and git find theirs.
+    for (let dir = full; ; dir = dirname(dir)) {
+      const record = readProjectRecord(dir);
+      if (record) return { kind: kindById(record.kind), target: { project: dir, answers: record.answers } };
+      const kind = kinds.find((candidate) => candidate.detect(dir));
+      if (kind) return { kind, target: { project: dir } };
+      if (dirname(dir) === dir) break;
+    }
+    throw new UsageError(`verify: ${path} is not in a generated plugin project (no .yo-rc.json of this generator, no known layout, here or above)`);
   }
   const kind = kinds.find((candidate) => candidate.accepts(full));
   if (!kind) throw new UsageError(`verify: ${path} is not an artifact any kind can load`);

@@ -1,5 +1,6 @@
 import type { Kind } from '../core/kind.js';
 import { UsageError } from '../core/errors.js';
+import { suggestion } from '../core/suggest.js';
 import { lgc } from './lgc/index.js';
 import { mailerq } from './mailerq/index.js';
 import { vpl } from './vpl/index.js';
@@ -10,6 +11,6 @@ export const kinds: Kind[] = [vsmtp, mailerq, lgc, vpl];
 
 export function kindById(id: string): Kind {
   const kind = kinds.find((candidate) => candidate.id === id);
-  if (!kind) throw new UsageError(`unknown kind ${JSON.stringify(id)}; kinds: ${kinds.map((k) => k.id).join(', ')}`);
+  if (!kind) throw new UsageError(`unknown kind ${JSON.stringify(id)}${suggestion(id, kinds.map((k) => k.id))} (kinds: ${kinds.map((k) => k.id).join(', ')})`);
   return kind;
 }

@@ -247,6 +247,7 @@ export const lgc: Kind = {
   // The bundled contract, unless the user brings the WIT of their own lgc checkout.
   templateFolders: (answers) => ['lgc/common', `lgc/api-${String(answers.api)}`, ...(answers.wit ? [] : [`lgc/wit-${String(answers.api)}`])],
   extraFiles: (answers) => (answers.wit ? witFiles(String(answers.wit)) : []),
+  nextSteps: () => ['make', 'make test', 'vsmtp-plugin verify'],
   detect: (directory) => existsSync(join(directory, 'wit')) && existsSync(join(directory, 'app.py')),
   accepts: (artifact) => artifact.endsWith('.wasm'),
   verify,

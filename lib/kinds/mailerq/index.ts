@@ -206,7 +206,7 @@ async function sanitizerRun(target: VerifyTarget, artifact: string, language: st
       return { value: built.path, detail: cacheNote(built, 'compiled with sanitizers') };
     } catch (error) {
       if (!(error instanceof SanitizersUnavailable)) throw error;
-      const detail = `${error.message}; install the compiler's sanitizer runtimes (Debian: apt-get install libasan8 libubsan1) to run this check, or pass --sanitize false to leave it out`;
+      const detail = `${error.message}; install the compiler's sanitizer runtimes (Debian: apt-get install libasan8 libubsan1) to run this check, or pass --no-sanitize to leave it out`;
       return { value: undefined, detail, skipped: true };
     }
   });
@@ -218,7 +218,7 @@ async function sanitizerRun(target: VerifyTarget, artifact: string, language: st
   }
   const probe = await run(host, ['--leaks', 'probe'], { timeoutMs: 60_000 });
   if (/error while loading shared libraries/.test(probe.stderr)) {
-    log.add({ name: 'sanitizers', ok: false, status: 'skipped', ms: 0, detail: `the host built with sanitizers no longer starts (${lastLines(probe.stderr, 1)}): reinstall the compiler's sanitizer runtimes (Debian: apt-get install libasan8 libubsan1), or pass --sanitize false` });
+    log.add({ name: 'sanitizers', ok: false, status: 'skipped', ms: 0, detail: `the host built with sanitizers no longer starts (${lastLines(probe.stderr, 1)}): reinstall the compiler's sanitizer runtimes (Debian: apt-get install libasan8 libubsan1), or pass --no-sanitize` });
     return undefined;
   }
   const leaks = probe.exitCode === 0 ? 'check' : 'skip';
@@ -275,6 +275,7 @@ export const mailerq: Kind = {
   verifyOptions,
   tools,
   context,
+  nextSteps: () => ['make', 'make test', 'vsmtp-plugin verify'],
   detect: (directory) => existsSync(join(directory, 'CMakeLists.txt')) && existsSync(join(directory, 'stand-in', 'mailerq.h')),
   accepts: (artifact) => artifact.endsWith('.so') && readFileSync(artifact).includes('mq_version'),
   verify,

@@ -8,10 +8,8 @@ export const questions: Question[] = [
     message: 'Plugin name (the file is <prefix>-<name>.so)',
     help: 'plugin name; the shared object is <prefix>-<name>.so (MailerQ adds no lib prefix)',
     type: 'string',
-    default: ({ directoryName }) => {
-      const guess = directoryName.replace(/^mailerq-plugin-/, '');
-      return rules.kebab(guess) || guess.length > 40 ? undefined : guess;
-    },
+    fromDirectory: (directoryName) => directoryName.replace(/^mailerq-plugin-/, ''),
+    derived: 'the directory name without mailerq-plugin-, when valid',
     validate: rules.all(rules.kebab, rules.maxLength(40)),
   },
   {
@@ -27,11 +25,13 @@ export const questions: Question[] = [
   },
   {
     name: 'prefix',
-    message: 'Load-order prefix (two digits, empty for none)',
-    help: 'two-digit load-order prefix: MailerQ loads plugins and calls callbacks in file-name order',
+    message: 'Load-order prefix (two digits, or none)',
+    help: 'two-digit load-order prefix, or none: MailerQ loads plugins and calls callbacks in file-name order',
     type: 'string',
     default: '50',
-    validate: (value) => (/^(\d\d)?$/.test(value) ? undefined : 'must be two digits (e.g. 10) or empty'),
+    // "none" because a prompt turns an empty answer into the default.
+    validate: (value) => (/^(\d\d|none)?$/.test(value) ? undefined : 'must be two digits (e.g. 10), or none'),
+    normalize: (value) => (value === 'none' ? '' : value),
   },
   {
     name: 'callbacks',

@@ -93,6 +93,7 @@ export const vpl: Kind = {
   tools,
   context,
   templateFolders: (answers) => ['vpl/common', `vpl/${String(answers.language)}`],
+  nextSteps: () => ['make', 'vsmtp-plugin verify'],
   detect: (directory) => existsSync(join(directory, 'metadata.toml')),
   accepts: (artifact) => artifact.endsWith('.vpl'),
   verify,

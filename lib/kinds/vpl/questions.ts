@@ -12,7 +12,8 @@ export const questions: Question[] = [
     message: 'Plugin name',
     help: 'plugin name ([metadata] name; the package is <name>-<version>.vpl)',
     type: 'string',
-    default: ({ directoryName }) => (/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(directoryName) ? directoryName : undefined),
+    fromDirectory: (directoryName) => directoryName,
+    derived: 'the directory name, when valid',
     validate: rules.all(
       rules.nonEmpty,
       (value) => (/\s/.test(value) ? 'must not contain whitespace' : undefined),

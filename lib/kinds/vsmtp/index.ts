@@ -224,6 +224,7 @@ export const vsmtp: Kind = {
   verifyOptions,
   tools,
   context,
+  nextSteps: () => ['cargo build --release --locked', 'cargo test --locked', 'vsmtp-plugin verify'],
   detect: (directory) => existsSync(join(directory, 'Cargo.toml')) && existsSync(join(directory, 'tests', 'smoke.rhai')),
   accepts: (artifact) => artifact.endsWith('.so') && readFileSync(artifact).includes('module_entrypoint'),
   verify,

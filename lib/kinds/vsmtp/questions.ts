@@ -31,10 +31,8 @@ export const questions: Question[] = [
     message: 'Plugin name (the crate is vsmtp-plugin-<name>)',
     help: 'plugin name; the crate is vsmtp-plugin-<name> and scripts import it as <name>',
     type: 'string',
-    default: ({ directoryName }) => {
-      const guess = directoryName.replace(/^vsmtp-plugin-/, '');
-      return rules.kebab(guess) || reserved.has(guess.replace(/-/g, '_')) || guess.length > 40 ? undefined : guess;
-    },
+    fromDirectory: (directoryName) => directoryName.replace(/^vsmtp-plugin-/, ''),
+    derived: 'the directory name without vsmtp-plugin-, when valid',
     validate: rules.all(rules.kebab, rules.maxLength(40), (value) =>
       reserved.has(value.replace(/-/g, '_')) ? 'must not be a Rhai or Rust keyword (it is used as a script alias)' : undefined,
     ),

@@ -1,0 +1,40 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderProject } from './generate.js';
+import type { Kind } from './kind.js';
+import type { Answers } from './question.js';
+import type { ProjectFile } from './render.js';
+
+/** What writing a new render over an existing project does to each file. */
+export interface Overwrite {
+  /** Files to write: new ones, and ones still as the generator wrote them. */
+  write: ProjectFile[];
+  /** Files of the earlier render the new one drops (another variant's), unedited: removed. */
+  remove: string[];
+  /** Files the author changed (or that the generator never wrote): left as they are. */
+  kept: string[];
+}
+
+/**
+ * Plans `--force` over a directory: a file is replaced or removed only when its content
+ * is still what the generator wrote for the recorded answers (`previous`, re-rendered);
+ * everything else is the author's and stays.
+ */
+export async function planOverwrite(directory: string, files: ProjectFile[], previous?: { kind: Kind; answers: Answers }): Promise<Overwrite> {
+  const base = new Map((previous ? await renderProject(previous.kind, previous.answers) : []).map((file) => [file.path, file.contents]));
+  const onDisk = (path: string) => (existsSync(join(directory, path)) ? readFileSync(join(directory, path), 'utf8') : undefined);
+  const plan: Overwrite = { write: [], remove: [], kept: [] };
+  for (const file of files) {
+    const current = onDisk(file.path);
+    if (current === undefined || current === file.contents || current === base.get(file.path) || file.path === '.yo-rc.json') plan.write.push(file);
+    else plan.kept.push(file.path);
+  }
+  const paths = new Set(files.map((file) => file.path));
+  for (const [path, contents] of base) {
+    if (paths.has(path)) continue;
+    const current = onDisk(path);
+    if (current === contents) plan.remove.push(path);
+    else if (current !== undefined) plan.kept.push(path);
+  }
+  return plan;
+}
