@@ -215,6 +215,16 @@ describe('writing the project', () => {
 });
 
 describe('verify', () => {
+  it('refuses with exit 3 off Linux, naming the platform; new works there', async () => {
+    const darwin = ['--import', 'data:text/javascript,Object.defineProperty(process,"platform",{value:"darwin"})', bin];
+    const dir = join(tempDir(), 'p');
+    const made = await execa(process.execPath, [...darwin, 'new', 'vpl', dir, '-y', '--no-git'], { reject: false, stdin: 'ignore' });
+    expect(made.exitCode, made.stderr).toBe(0);
+    const checked = await execa(process.execPath, [...darwin, 'verify', dir, '--json'], { reject: false, stdin: 'ignore' });
+    expect(checked.exitCode).toBe(3);
+    expect(JSON.parse(checked.stdout).cause).toMatch(/^verify runs on Linux only .*; this is darwin\. `new` works here/);
+  });
+
   it('finds the project from a subfolder, as cargo and git do', async () => {
     const dir = join(tempDir(), 'p');
     expect((await cli(['new', 'mailerq', dir, '-y', '--no-git'])).exitCode).toBe(0);

@@ -53,8 +53,13 @@ export interface TemplateContext {
   [key: string]: unknown;
 }
 
+/** Where a reader of a generated README gets the `vsmtp-plugin` command it mentions. */
+const toolNote =
+  '`vsmtp-plugin` is the command of generator-vsmtp-plugin, which made this project. It is not on npm yet: install it from a clone of its repository (`npm ci && npm install -g .`) or from a tarball made there by `npm pack` (`npm install -g ./generator-vsmtp-plugin-*.tgz`); its README says more. `verify` runs on Linux.';
+
 /** Renders every template of a folder in memory; nothing touches the disk. */
-export async function renderFolder(folder: string, context: TemplateContext): Promise<ProjectFile[]> {
+export async function renderFolder(folder: string, kindContext: TemplateContext): Promise<ProjectFile[]> {
+  const context = { toolNote, ...kindContext };
   const root = join(templatesRoot, folder);
   const files: ProjectFile[] = [];
   for (const file of await listFiles(root)) {

@@ -51,6 +51,12 @@ function firstFailure(log: StepLog): string | undefined {
 /** Builds and verifies; a missing toolchain yields a skipped report, never a passed one. */
 export async function verify(kind: Kind, target: VerifyTarget, options: Answers, progress?: Progress): Promise<VerifyReport> {
   const log = new StepLog(progress);
+  if (process.platform !== 'linux') {
+    // The reference hosts load ELF shared objects with dlopen (and lgc's runs on Linux CI images).
+    const cause = `verify runs on Linux only (the reference hosts load ELF shared objects with dlopen); this is ${process.platform}. \`new\` works here: verify on Linux, in a container or in CI`;
+    log.add({ name: 'platform', ok: false, status: 'skipped', ms: 0, detail: cause });
+    return { kind: kind.id, ok: false, status: 'skipped', artifact: null, steps: log.steps, cause };
+  }
   try {
     const { artifact, cause } = await kind.verify(target, options, log);
     const failed = log.failed || artifact === null;
