@@ -10,7 +10,7 @@ import { readProjectRecord, recordFile, recordKey, renderProject } from './core/
 import type { Kind } from './core/kind.js';
 import { writeProject } from './core/persist.js';
 import { planOverwrite } from './core/regenerate.js';
-import { suggestion } from './core/suggest.js';
+import { suggestion, unknownOption } from './core/suggest.js';
 import { resolveAnswers, type AnswerValue, type Question } from './core/question.js';
 import { terminalProgress } from './core/progress.js';
 import { verifiedLine, type Progress, type VerifyReport } from './core/report.js';
@@ -85,7 +85,7 @@ function parse(args: string[], flags: Record<string, Flag>): Parsed {
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const negated = /^--no-(.+)$/.exec(option)?.[1];
       if (negated && flags[negated]) throw new UsageError(`--${negated} takes a value: --no-${negated} is only for yes/no options`);
-      throw new UsageError(`unknown option ${option}${suggestion(option, names)} (\`--help\` lists the options)`);
+      throw new UsageError(unknownOption(option, names));
     }
     if (/argument is ambiguous/.test(message)) throw new UsageError(`${option} needs a value, not the option that follows it (to give a value starting with "-", write ${option}=-...)`);
     if (/argument missing/.test(message)) throw new UsageError(`${option} needs a value`);

@@ -2,9 +2,12 @@
 // kind registry as the CLI. Yeoman persists through mem-fs, with its conflict handling.
 import { basename, join } from 'node:path';
 import Generator, { type BaseOptions } from 'yeoman-generator';
-import { EXIT } from './core/errors.js';
+import { EXIT, UsageError } from './core/errors.js';
 import { projectRecord, renderProject } from './core/generate.js';
+import type { Kind } from './core/kind.js';
 import { resolveAnswers, type AnswerValue, type Answers, type Question } from './core/question.js';
+import { planOverwrite } from './core/regenerate.js';
+import { unknownOption } from './core/suggest.js';
 import { lineProgress } from './core/progress.js';
 import { packageRoot } from './core/render.js';
 import { verifiedLine } from './core/report.js';
@@ -18,6 +21,35 @@ const sharedOptions = {
   yes: { type: Boolean, description: 'Take the default of every question that has one' },
   verify: { type: Boolean, description: 'Build the plugin and load it in the reference host' },
 } as const;
+
+/**
+ * What Yeoman and yo put into a generator's options besides the user's flags: lowercase
+ * ones here, camelCase and `_`-prefixed ones by their look. Anything else not declared
+ * is a flag the user mistyped.
+ */
+const yeomanOwn = new Set(['env', 'resolved', 'namespace', 'insight', 'force', 'bail', 'batch', 'compose', 'whitespace', 'experimental', 'conflicter', 'log', 'color', 'dry-run', 'skip-yo-resolve', 'local-config-only', 'skip-local-cache']);
+
+function refuseUnknown(generator: Generator<Record<string, any>, Options>): void {
+  const declared = Object.keys((generator as unknown as { _options: Record<string, unknown> })._options);
+  for (const key of Object.keys(generator.options)) {
+    if (declared.includes(key) || yeomanOwn.has(key) || /[A-Z]/.test(key) || key.startsWith('_')) continue;
+    throw new UsageError(unknownOption(`--${key}`, declared.map((name) => `--${name}`)));
+  }
+}
+
+/**
+ * Yeoman's terminal adapter cannot prompt without a TTY ("User force closed the
+ * prompt"): there a missing answer is an error naming the option, as in the CLI. A
+ * test adapter (yeoman-test) answers without one.
+ */
+function canAsk(generator: Generator<Record<string, any>, Options>): boolean {
+  const adapter = generator.env.adapter as { actualAdapter?: object };
+  return Boolean(process.stdin.isTTY) || (adapter.actualAdapter ?? adapter).constructor.name !== 'TerminalAdapter';
+}
+
+function nextStepsText(kind: Kind, answers: Answers): string {
+  return `\nNext:\n${kind.nextSteps(answers).map((line) => `  ${line}`).join('\n')}`;
+}
 
 function declareOptions(generator: Generator<Record<string, any>, Options>, questions: Question[]): void {
   const seen = new Set<string>();
@@ -49,8 +81,10 @@ export function kindGenerator(kindId: string) {
     answers: Answers = {};
 
     constructor(args: string[], options: Options) {
-      super(args, options);
+      // No package-manager step: the projects have no package.json.
+      super(args, options, { customInstallTask: true });
       declareOptions(this, kind.questions);
+      refuseUnknown(this);
     }
 
     async prompting() {
@@ -62,22 +96,37 @@ export function kindGenerator(kindId: string) {
         previous: this.config.get('answers'),
         directoryName: basename(this.destinationRoot()),
         gitUser: name ? (email ? `${name} <${email}>` : name) : undefined,
-        ask: async (question, fallback) => ((await this.prompt([inquirerQuestion(question, fallback) as any])) as Answers)[question.name],
+        ask: canAsk(this) ? async (question, fallback) => ((await this.prompt([inquirerQuestion(question, fallback) as any])) as Answers)[question.name] : undefined,
       });
     }
 
     async writing() {
-      for (const file of await renderProject(kind, this.answers)) this.fs.write(this.destinationPath(file.path), file.contents);
+      const files = await renderProject(kind, this.answers);
+      const recorded = this.config.get('answers');
+      const recordedKind = this.config.get('kind');
+      // Files of the variant the recorded answers gave (C before C++): unedited ones go,
+      // through Yeoman's conflict handling; edited ones stay, and are named.
+      if (recorded && recordedKind) {
+        const plan = await planOverwrite(this.destinationRoot(), files, { kind: kindById(recordedKind), answers: recorded });
+        for (const path of plan.remove) this.fs.delete(this.destinationPath(path));
+        const stale = plan.kept.filter((path) => !files.some((file) => file.path === path));
+        if (stale.length) this.log(`kept (edited since generated, no longer part of this variant; port by hand): ${stale.join(', ')}`);
+      }
+      for (const file of files) this.fs.write(this.destinationPath(file.path), file.contents);
       const record = projectRecord(kind, this.answers);
       this.config.set('kind', record.kind);
       this.config.set('answers', record.answers);
     }
 
     async end() {
-      if (!this.options.verify) return;
+      if (!this.options.verify) {
+        this.log(nextStepsText(kind, this.answers));
+        return;
+      }
       const report = await verify(kind, { project: this.destinationRoot(), answers: this.answers }, verifyOptions(kind, {}), lineProgress({ tty: false, color: false, write: (text) => this.log(text.replace(/\n$/, '')) }));
       if (report.ok) {
         this.log(verifiedLine(report));
+        this.log(nextStepsText(kind, this.answers));
       } else if (report.status === 'skipped') {
         this.log(`skipped, not verified: ${report.cause}`);
         process.exitCode = EXIT.skipped;
@@ -92,23 +141,26 @@ export function kindGenerator(kindId: string) {
 /** `yo vsmtp-plugin`: asks which kind, then hands over to that kind's generator. */
 export class AppGenerator extends Generator<Record<string, any>, Options> {
   constructor(args: string[], options: Options) {
-    super(args, options);
+    super(args, options, { customInstallTask: true });
     this.option('kind', { type: String, description: `Plugin kind: ${kinds.map((k) => k.id).join(', ')}` });
     declareOptions(this, kinds.flatMap((k) => k.questions));
+    refuseUnknown(this);
   }
 
   async prompting() {
     const choices = kinds.map((k) => ({ value: k.id, title: k.title }));
-    const question: Question = { name: 'kind', message: 'Which kind of plugin?', help: 'plugin kind', type: 'choice', choices };
+    const question: Question = { name: 'kind', message: 'Which kind of plugin?', help: `plugin kind, one of ${kinds.map((k) => k.id).join(', ')}`, type: 'choice', choices };
     const [kindId] = Object.values(
       await resolveAnswers([question], { kind: this.options.kind }, {
         yes: false,
         previous: this.config.get('kind') ? { kind: this.config.get('kind') } : undefined,
         directoryName: basename(this.destinationRoot()),
-        ask: async (q, fallback) => ((await this.prompt([inquirerQuestion(q, fallback) as any])) as Answers)[q.name],
+        ask: canAsk(this) ? async (q, fallback) => ((await this.prompt([inquirerQuestion(q, fallback) as any])) as Answers)[q.name] : undefined,
       }),
     );
     const kind = kindById(String(kindId));
+    const foreign = [...new Set(kinds.flatMap((k) => k.questions.map((q) => q.name)))].filter((name) => this.options[name] !== undefined && !kind.questions.some((q) => q.name === name));
+    if (foreign.length) throw new UsageError(`${foreign.map((name) => `--${name}`).join(', ')}: not a question of ${kind.id}`);
     const passed = Object.fromEntries(
       [...kind.questions.map((q) => q.name), ...Object.keys(sharedOptions)].filter((n) => this.options[n] !== undefined).map((n) => [n, this.options[n]]),
     );

@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import helpers, { result } from 'yeoman-test';
 import { describe, expect, it } from 'vitest';
-import { root } from './helpers.js';
+import { execa } from 'execa';
+import { root, tempDir } from './helpers.js';
 
 const generator = (name: string) => join(root, 'generators', name, 'index.js');
 
@@ -62,7 +63,8 @@ describe('yo vsmtp-plugin:vsmtp --verify', () => {
         generator.log = Object.assign((message: string) => (logged.push(message), log(message)), log);
       });
     expect(logged.join('\n')).toMatch(/ok {3}host: run smoke script/);
-    expect(logged.at(-1)).toMatch(/^verified: .*libvsmtp_plugin_yo_verify\.so$/);
+    expect(logged).toContainEqual(expect.stringMatching(/^verified: .*libvsmtp_plugin_yo_verify\.so$/));
+    expect(logged.at(-1)).toMatch(/^\nNext:\n {2}cargo build --release --locked\n/);
   });
 });
 
@@ -76,5 +78,57 @@ describe('yo vsmtp-plugin', () => {
   it('takes --kind and the kind\'s options', async () => {
     await helpers.run(generator('app')).withOptions({ kind: 'vsmtp', name: 'relay', yes: true, author: 'A' });
     result.assertFile('services/relay.vsl');
+  });
+});
+
+/**
+ * The real `yo`, with no TTY, in a fresh directory that finds this generator in a
+ * node_modules above it. As root, yo drops to SUDO_UID: that user gets the directory
+ * and a home (the README's recipe).
+ */
+function realYo() {
+  const base = tempDir();
+  chmodSync(base, 0o755);
+  mkdirSync(join(base, 'node_modules'));
+  symlinkSync(root, join(base, 'node_modules', 'generator-vsmtp-plugin'));
+  const work = join(base, 'work');
+  const home = join(base, 'home');
+  for (const dir of [work, home]) {
+    mkdirSync(dir);
+    if (process.getuid?.() === 0) chownSync(dir, 1000, 1000);
+  }
+  const env = { HOME: home, NO_UPDATE_NOTIFIER: '1', ...(process.getuid?.() === 0 ? { SUDO_UID: '1000', SUDO_GID: '1000' } : {}) };
+  const run = (...args: string[]) => execa(join(root, 'node_modules', '.bin', 'yo'), [...args, '--no-insight'], { cwd: work, env, reject: false, stdin: 'ignore', all: true });
+  return { work, run };
+}
+
+describe('the real yo, without a TTY', () => {
+  it('refuses an unknown option with the CLI\'s message and suggestion, writing nothing', { timeout: 120_000 }, async () => {
+    const { work, run } = realYo();
+    const result = await run('vsmtp-plugin:mailerq', '--lanugage', 'cpp', '--yes');
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toMatch(/unknown option --lanugage; did you mean --language\? \(`--help` lists the options\)/);
+    expect(existsSync(join(work, 'CMakeLists.txt'))).toBe(false);
+  });
+
+  it('a missing --kind is an error naming --kind and the kinds', { timeout: 120_000 }, async () => {
+    const { run } = realYo();
+    const result = await run('vsmtp-plugin');
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toMatch(/--kind is required: plugin kind, one of vsmtp, mailerq, lgc, vpl \(no terminal to ask/);
+    expect(result.all).not.toMatch(/force closed/);
+  });
+
+  it('ends with the next steps and no package-manager noise; a re-run as C++ removes the C files', { timeout: 120_000 }, async () => {
+    const { work, run } = realYo();
+    const first = await run('vsmtp-plugin:mailerq', '--yes');
+    expect(first.exitCode, first.all).toBe(0);
+    expect(first.all).toMatch(/Next:\n {2}make\n {2}make test\n {2}vsmtp-plugin verify/);
+    expect(first.all).not.toMatch(/package manager|package\.json/);
+    const again = await run('vsmtp-plugin:mailerq', '--yes', '--language', 'cpp', '--force');
+    expect(again.exitCode, again.all).toBe(0);
+    expect(existsSync(join(work, 'src', 'plugin.cpp'))).toBe(true);
+    expect(existsSync(join(work, 'src', 'plugin.c'))).toBe(false);
+    expect(existsSync(join(work, 'tests', 'test_logic.c'))).toBe(false);
   });
 });
