@@ -49,7 +49,7 @@ const USAGE = `Usage:
   vsmtp-plugin new <kind> <directory> [--<question> <value>]... [-y] [-f] [-n] [--verify] [--json] [--verbose]
   vsmtp-plugin verify [path] [--<verify option> <value>]... [--json] [--verbose]
   vsmtp-plugin list [kind] [--json]
-  vsmtp-plugin doctor [kind] [--json]
+  vsmtp-plugin doctor [kind] [--online] [--json]
   vsmtp-plugin --version
 
 Kinds: ${kinds.map((kind) => kind.id).join(', ')}. \`vsmtp-plugin new <kind> --help\` shows that kind's questions.
@@ -329,18 +329,23 @@ function commandList(args: string[]): number {
 }
 
 function commandDoctor(args: string[]): number {
-  const { values, positionals } = parse(args, common);
+  const { values, positionals } = parse(args, { ...common, online: { type: 'boolean', help: "also ask package indexes (network) for what projects install, such as lgc's componentize-py" } });
   atMost(positionals, 1, 'vsmtp-plugin doctor [kind]');
-  if (values.help) return (console.log('Usage: vsmtp-plugin doctor [kind] [--json]\n\nChecks the tools each kind (or one kind) needs; exit 3 when one is missing.'), EXIT.ok);
+  if (values.help) return (console.log('Usage: vsmtp-plugin doctor [kind] [--online] [--json]\n\nChecks the tools each kind (or one kind) needs. Exit 3 when the kind asked for is not ready,\nor, without a kind, when no kind is.'), EXIT.ok);
   const chosen = positionals[0] ? [kindById(positionals[0])] : kinds;
-  const report = chosen.map((kind) => ({ kind: kind.id, tools: [...kind.tools, ...(kind.installs ?? [])].map((tool) => probe(tool)) }));
-  const missing = report.some((entry) => entry.tools.some((tool) => !tool.found));
+  const report = chosen.map((kind) => {
+    const tools = [...kind.tools, ...(kind.projectTools ?? []), ...(kind.installs ?? [])].map((tool) => (tool.online && !values.online ? { ...tool, found: undefined, path: undefined, version: undefined } : probe(tool)));
+    return { kind: kind.id, ready: tools.every((tool) => tool.found !== false), tools };
+  });
   const text = report.map((entry) => [
-    `${entry.kind}:`,
-    ...entry.tools.map((t) => (t.found ? `  found    ${t.label ?? t.command}: ${t.version}` : `  MISSING  ${t.label ?? t.command} (${t.why}): ${t.install}`)),
+    `${entry.kind}: ${entry.ready ? 'ready' : `NOT READY: missing ${entry.tools.filter((t) => t.found === false).map((t) => t.label ?? t.command).join(', ')}`}`,
+    ...entry.tools.map((t) =>
+      t.found === undefined ? `  unchecked ${t.label ?? t.command} (${t.why}): needs the network, \`doctor --online\` asks` : t.found ? `  found    ${t.label ?? t.command}: ${t.version}` : `  MISSING  ${t.label ?? t.command} (${t.why}): ${t.install}`,
+    ),
   ].join('\n')).join('\n');
-  print(values.json === true, { ok: !missing, kinds: report.map((e) => ({ kind: e.kind, tools: e.tools.map(({ command, label, found, version, path, why, install }) => ({ command, label, found, version, path, why, install })) })) }, text);
-  return missing ? EXIT.skipped : EXIT.ok;
+  const ok = positionals[0] ? report[0]!.ready : report.some((entry) => entry.ready);
+  print(values.json === true, { ok, kinds: report.map((e) => ({ kind: e.kind, ready: e.ready, tools: e.tools.map(({ command, label, found, version, path, why, install }) => ({ command, label, found: found ?? null, version, path, why, install })) })) }, text);
+  return ok ? EXIT.ok : EXIT.skipped;
 }
 
 const commands: Record<string, (args: string[]) => number | Promise<number>> = { new: commandNew, verify: commandVerify, list: commandList, doctor: commandDoctor };

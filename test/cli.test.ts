@@ -31,7 +31,7 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
     // A PATH with no cargo: node is called by its absolute path.
     const withoutRust = (args: string[]) =>
       execa(process.execPath, [bin, ...args], { env: { PATH: '/nonexistent' }, extendEnv: false, reject: false, stdin: 'ignore' });
-    const doctor = await withoutRust(['doctor', '--json']);
+    const doctor = await withoutRust(['doctor', 'vsmtp', '--json']);
     expect(doctor.exitCode).toBe(3);
     expect(JSON.parse(doctor.stdout).kinds[0].tools[0]).toMatchObject({ command: 'cargo', found: false, install: expect.stringContaining('rustup') });
     const verify = await withoutRust(['verify', join(dir, 'p'), '--json']);
@@ -53,7 +53,7 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
     const report = JSON.parse(verify.stdout);
     expect(report).toMatchObject({ ok: false, status: 'skipped' });
     expect(report.cause).toMatch(/^componentize-py not found \(the pinned tools did not install: `make venv` failed \(exit 2\):[\s\S]*install it: cd .*offline && make venv$/);
-    const doctor = await cli(['doctor', '--json'], { env });
+    const doctor = await cli(['doctor', 'lgc', '--online', '--json'], { env });
     expect(doctor.exitCode).toBe(3);
     const lgc = JSON.parse(doctor.stdout).kinds.find((k: any) => k.kind === 'lgc');
     expect(lgc.tools.find((t: any) => t.label?.startsWith('componentize-py'))).toMatchObject({ found: false, install: expect.stringContaining('PIP_INDEX_URL') });

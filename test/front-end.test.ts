@@ -2,7 +2,7 @@
 // parsing, help, version, suggestions, next steps, in-place generation, modes, git,
 // answers files and --force that keeps the author's work.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -232,5 +232,42 @@ describe('verify', () => {
     const result = await execa(process.execPath, [bin, 'verify', join(dir, 'src'), '--json'], { env: { PATH: '/nonexistent' }, extendEnv: false, reject: false, stdin: 'ignore' });
     expect(result.exitCode).toBe(3);
     expect(JSON.parse(result.stdout)).toMatchObject({ kind: 'mailerq', status: 'skipped' });
+  });
+});
+
+describe('doctor', () => {
+  /** A PATH holding only the named commands (symlinks to the machine's), as on a C-only machine. */
+  function pathWith(...commands: string[]): string {
+    const dir = tempDir();
+    for (const command of commands) {
+      const real = execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim();
+      symlinkSync(real, join(dir, command));
+    }
+    return dir;
+  }
+
+  it('a machine with only a C toolchain: mailerq ready, vsmtp not; exit 3 only when the kind asked for is not ready', async () => {
+    const env = { PATH: pathWith('cc', 'c++', 'cmake', 'make') };
+    const run = (...args: string[]) => execa(process.execPath, [bin, 'doctor', ...args, '--json'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
+    const all = await run();
+    expect(all.exitCode).toBe(0);
+    const kinds = JSON.parse(all.stdout).kinds;
+    expect(kinds.find((k: any) => k.kind === 'mailerq').ready).toBe(true);
+    expect(kinds.find((k: any) => k.kind === 'vsmtp')).toMatchObject({ ready: false, tools: expect.arrayContaining([expect.objectContaining({ command: 'cargo', found: false })]) });
+    expect((await run('mailerq')).exitCode).toBe(0);
+    expect((await run('vsmtp')).exitCode).toBe(3);
+    const none = await execa(process.execPath, [bin, 'doctor'], { env: { PATH: pathWith() }, extendEnv: false, reject: false, stdin: 'ignore' });
+    expect(none.exitCode).toBe(3);
+    expect(none.stdout).toMatch(/^mailerq: NOT READY: missing cmake, cc, c\+\+$/m);
+  });
+
+  it('checks clippy and rustfmt for vsmtp, and leaves the network alone unless --online', async () => {
+    const result = await cli(['doctor', '--json']);
+    const report = JSON.parse(result.stdout);
+    const vsmtp = report.kinds.find((k: any) => k.kind === 'vsmtp');
+    expect(vsmtp.tools.map((t: any) => t.label ?? t.command)).toEqual(['cargo', 'rustc', 'clippy', 'rustfmt']);
+    const componentize = report.kinds.find((k: any) => k.kind === 'lgc').tools.find((t: any) => t.label?.startsWith('componentize-py'));
+    // Not asked offline: neither found nor missing.
+    expect(componentize.found).toBeNull();
   });
 });

@@ -110,6 +110,8 @@ export interface Tool {
   label?: string;
   /** Arguments that print its version; a tool that answers them non-zero counts as missing. */
   versionArgs: string[];
+  /** The check asks a package index over the network: doctor runs it only with --online. */
+  online?: boolean;
   why: string;
   install: string;
 }

@@ -28,6 +28,8 @@ export interface Kind {
    * checks they can be installed; verify reports exit 3 when they cannot.
    */
   installs?: Tool[];
+  /** Tools the generated project's own commands use but verify does not (linters): doctor checks them. */
+  projectTools?: Tool[];
   /** Template variables for templates/<id>/, from validated answers. */
   context(answers: Answers): TemplateContext;
   /** Folders under templates/ to render, when not just templates/<id>/ (e.g. one per language). */

@@ -50,10 +50,11 @@ const tools: Tool[] = [
 const runtime01Tools: Tool[] = [tool.cargo('builds lgc 0.1\'s runtime (wasmtime 22) that API 0.1 plugins are verified in')];
 const runtime01Dir = join(hostDir, 'runtime-0.1');
 
-// Installed per project by `make venv`; doctor asks pip's index for it (a network call,
-// so verify does not: it reports exit 3 when the install itself fails).
+// Installed per project by `make venv`; `doctor --online` asks pip's index for it (a
+// network call, so verify does not: it reports exit 3 when the install itself fails).
 const installs: Tool[] = [
   {
+    online: true,
     command: 'python3',
     label: `componentize-py ${Object.values(apiBindings).map((api) => api.componentizePy).join(' / ')} (pip)`,
     versionArgs: ['-m', 'pip', 'index', 'versions', 'componentize-py', '--disable-pip-version-check'],

@@ -17,6 +17,11 @@ import { alignLines, closureFile, lockPlaceholder, profileById, profiles, workfl
 import { defaultSeed, questions } from './questions.js';
 
 const tools: Tool[] = [tool.cargo('builds the plugin and the reference host'), tool.rustc('compiles the plugin and the reference host')];
+// `make lint` and the generated CI run them; verify does not.
+const projectTools: Tool[] = [
+  { command: 'cargo', label: 'clippy', versionArgs: ['clippy', '--version'], why: "the project's make lint and CI", install: 'rustup component add clippy' },
+  { command: 'cargo', label: 'rustfmt', versionArgs: ['fmt', '--version'], why: "the project's make lint and CI", install: 'rustup component add rustfmt' },
+];
 
 const verifyOptions: Question[] = [
   {
@@ -223,6 +228,7 @@ export const vsmtp: Kind = {
   questions,
   verifyOptions,
   tools,
+  projectTools,
   context,
   nextSteps: () => ['cargo build --release --locked', 'cargo test --locked', 'vsmtp-plugin verify'],
   detect: (directory) => existsSync(join(directory, 'Cargo.toml')) && existsSync(join(directory, 'tests', 'smoke.rhai')),
