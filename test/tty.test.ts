@@ -88,6 +88,21 @@ describe('prompts in a pseudo-terminal', () => {
     expect(answers).toMatchObject({ name: 'tty-plugin', license: 'MIT', profile: 'vsmtp-2', seed: '9, 9, 9, 9' });
   });
 
+  it('new with no kind and no directory asks for both on a TTY, then the kind\'s questions', async () => {
+    const work = tempDir();
+    session = 'pick';
+    tmux('new-session', '-d', '-s', 'pick', '-x', '120', '-y', '40', '-c', work, `${process.execPath} ${bin} new --yes --no-git; echo "cli exited $?"; sleep 60`);
+    await waitFor('Which kind of plugin?');
+    tmux('send-keys', '-t', 'pick', 'Down', 'Down', 'Down', 'Enter'); // vpl
+    await waitFor('Directory for the new project');
+    expect(screen()).toContain('my-vpl-plugin');
+    tmux('send-keys', '-t', 'pick', 'Enter'); // the offered directory; the name comes from it
+    const final = await waitFor('cli exited');
+    expect(final).toContain('cli exited 0');
+    expect(final).toMatch(/Next:\s+cd my-vpl-plugin\s+make/);
+    expect(JSON.parse(readFileSync(join(work, 'my-vpl-plugin', '.yo-rc.json'), 'utf8'))['generator-vsmtp-plugin']).toMatchObject({ kind: 'vpl', answers: { name: 'my-vpl-plugin' } });
+  });
+
   it('verify shows a live spinner with elapsed time while a step runs, then its result', { timeout: 5 * 60_000 }, async () => {
     const project = join(tempDir(), 'slow');
     execFileSync(process.execPath, [bin, 'new', 'mailerq', project, '--name', 'slow', '--yes', '--author', 'A', '--callbacks', 'mq_smtp_in_connect']);
