@@ -1,6 +1,6 @@
 // What `npm pack` ships is what the bin needs (built JS, generators, templates, reference
 // hosts) and nothing else; installed from the tarball into an empty prefix, the bin works.
-import { existsSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -27,5 +27,32 @@ describe('the packed tarball', () => {
     const created = await execa(bin, ['new', 'mailerq', project, '-y', '--no-git'], { reject: false });
     expect(created.exitCode, created.stderr).toBe(0);
     expect(existsSync(join(project, 'stand-in', 'mailerq.h'))).toBe(true);
+
+    // npx, with nothing installed: the README's third route.
+    const npx = await execa('npx', ['--yes', '--package', join(out, filename), 'vsmtp-plugin', 'new', 'vpl', join(tempDir(), 'via-npx'), '-y', '--no-git'], { reject: false, env: { npm_config_cache: tempDir() } });
+    expect(npx.exitCode, npx.stderr).toBe(0);
+    expect(npx.stdout).toMatch(/Next:/);
+  });
+
+  it('npm link makes the generator one that yo finds (the README\'s route for yo)', { timeout: 5 * 60_000 }, async () => {
+    const prefix = tempDir();
+    chmodSync(prefix, 0o755);
+    // --ignore-scripts: dist is built already (npm test builds first), and other tests run it.
+    const link = await execa('npm', ['link', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: root, env: { npm_config_prefix: prefix }, reject: false });
+    expect(link.exitCode, link.stderr).toBe(0);
+    const work = tempDir();
+    chmodSync(work, 0o755);
+    const asRoot = process.getuid?.() === 0;
+    const home = tempDir();
+    if (asRoot) for (const dir of [work, home]) chownSync(dir, 1000, 1000);
+    const yo = await execa(join(root, 'node_modules', '.bin', 'yo'), ['vsmtp-plugin:vpl', '--yes', '--no-insight'], {
+      cwd: work,
+      env: { npm_config_prefix: prefix, HOME: home, NO_UPDATE_NOTIFIER: '1', ...(asRoot ? { SUDO_UID: '1000', SUDO_GID: '1000' } : {}) },
+      reject: false,
+      stdin: 'ignore',
+      all: true,
+    });
+    expect(yo.exitCode, yo.all).toBe(0);
+    expect(existsSync(join(work, 'metadata.toml'))).toBe(true);
   });
 });
