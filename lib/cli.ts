@@ -6,10 +6,11 @@ import { basename, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from './core/errors.js';
 import { echoOutput, probe } from './core/exec.js';
-import { readProjectRecord, recordFile, recordKey, renderProject } from './core/generate.js';
+import { readProjectRecord, recordFile, renderProject } from './core/generate.js';
 import type { Kind } from './core/kind.js';
 import { writeProject } from './core/persist.js';
 import { planOverwrite } from './core/regenerate.js';
+import { answersFile, gitInit } from './core/setup.js';
 import { suggestion, unknownOption } from './core/suggest.js';
 import { resolveAnswers, type AnswerValue, type Question } from './core/question.js';
 import { terminalProgress } from './core/progress.js';
@@ -186,41 +187,6 @@ async function pickKind(): Promise<Kind> {
 async function pickDirectory(kind: Kind): Promise<string> {
   const question: Question = { name: 'directory', message: 'Directory for the new project', help: 'where to write it', type: 'string', validate: (v) => (v.trim() ? undefined : 'must not be empty') };
   return String(await ask(question, `my-${kind.id}-plugin`));
-}
-
-/** `--answers FILE`: a plain object of answers, or a `.yo-rc.json` as Yeoman and `new` write it. */
-function answersFile(path: string, kind: Kind): Record<string, unknown> {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`--answers: cannot read ${path}: ${(error as Error).message}`);
-  }
-  const record = (data as Record<string, any>)?.[recordKey];
-  const answers = record ? record.answers : data;
-  if (typeof answers !== 'object' || answers === null || Array.isArray(answers)) throw new UsageError(`--answers: ${path} must hold a JSON object of answers`);
-  if (record?.kind && record.kind !== kind.id) throw new UsageError(`--answers: ${path} holds answers for a ${record.kind} project, not ${kind.id}`);
-  const unknown = Object.keys(answers).filter((name) => !kind.questions.some((q) => q.name === name));
-  if (unknown.length) throw new UsageError(`--answers: ${path} answers ${unknown.map((n) => JSON.stringify(n)).join(', ')}, which ${kind.id} does not ask${suggestion(unknown[0]!, kind.questions.map((q) => q.name))}`);
-  return answers as Record<string, unknown>;
-}
-
-/**
- * `git init` and one commit of what was generated, as cargo-generate does: not inside an
- * existing work tree, and no commit (said so) without a git identity.
- */
-function gitInit(directory: string, kind: Kind): string {
-  const git = (...args: string[]) => spawnSync('git', args, { cwd: directory, encoding: 'utf8' });
-  const inside = git('rev-parse', '--is-inside-work-tree');
-  if (inside.error) return 'not initialized: git is not installed';
-  if (inside.status === 0) return 'not initialized: already inside a git work tree';
-  if (git('init', '-q').status !== 0) return 'not initialized: git init failed';
-  git('add', '-A');
-  const commit = git('-c', 'commit.gpgsign=false', 'commit', '-q', '-m', `Initial commit: ${kind.title} from vsmtp-plugin new`);
-  if (commit.status === 0) return 'initialized, generated files committed';
-  return /identity|user\.(name|email)|empty ident/i.test(commit.stderr)
-    ? 'initialized, not committed: git has no identity (set user.name and user.email, then commit)'
-    : `initialized, not committed: ${commit.stderr.trim().split('\n')[0]}`;
 }
 
 /** The commands that come next, from where the user stands: `cd` first unless it is here. */

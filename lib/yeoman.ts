@@ -7,6 +7,7 @@ import { projectRecord, renderProject } from './core/generate.js';
 import type { Kind } from './core/kind.js';
 import { resolveAnswers, type AnswerValue, type Answers, type Question } from './core/question.js';
 import { planOverwrite } from './core/regenerate.js';
+import { answersFile, gitInit } from './core/setup.js';
 import { unknownOption } from './core/suggest.js';
 import { lineProgress } from './core/progress.js';
 import { packageRoot } from './core/render.js';
@@ -20,6 +21,8 @@ type Options = BaseOptions & Record<string, any>;
 const sharedOptions = {
   yes: { type: Boolean, description: 'Take the default of every question that has one' },
   verify: { type: Boolean, description: 'Build the plugin and load it in the reference host' },
+  answers: { type: String, description: 'Answers from a JSON file ({"name": ...} or a .yo-rc.json); options override them' },
+  git: { type: Boolean, default: true, description: 'git init and commit the generated files (--no-git to skip; never inside a work tree)' },
 } as const;
 
 /**
@@ -88,7 +91,8 @@ export function kindGenerator(kindId: string) {
     }
 
     async prompting() {
-      const given = Object.fromEntries(kind.questions.filter((q) => this.options[q.name] !== undefined).map((q) => [q.name, this.options[q.name]]));
+      const fromFile = typeof this.options.answers === 'string' ? answersFile(this.options.answers, kind) : {};
+      const given = { ...fromFile, ...Object.fromEntries(kind.questions.filter((q) => this.options[q.name] !== undefined).map((q) => [q.name, this.options[q.name]])) };
       const name = await this.git.name();
       const email = await this.git.email();
       this.answers = await resolveAnswers(kind.questions, given, {
@@ -119,6 +123,7 @@ export function kindGenerator(kindId: string) {
     }
 
     async end() {
+      if (this.options.git !== false) this.log(`git: ${gitInit(this.destinationRoot(), kind)}`);
       if (!this.options.verify) {
         this.log(nextStepsText(kind, this.answers));
         return;

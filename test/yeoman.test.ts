@@ -68,6 +68,17 @@ describe('yo vsmtp-plugin:vsmtp --verify', () => {
   });
 });
 
+describe('yo vsmtp-plugin:mailerq --answers FILE --no-git', () => {
+  it('takes answers from the file, options over them, and makes no repository', async () => {
+    const file = join(tempDir(), 'answers.json');
+    writeFileSync(file, JSON.stringify({ name: 'filed', language: 'cpp', prefix: '20' }));
+    await helpers.run(generator('mailerq')).withOptions({ answers: file, prefix: '30', yes: true, author: 'A', git: false });
+    result.assertFile(['src/plugin.cpp', 'README.md']);
+    result.assertFileContent('CMakeLists.txt', 'OUTPUT_NAME "30-filed"');
+    expect(existsSync(join(result.cwd, '.git'))).toBe(false);
+  });
+});
+
 describe('yo vsmtp-plugin', () => {
   it('asks for the kind, then that kind\'s questions', async () => {
     await helpers.run(generator('app')).withAnswers({ kind: 'vsmtp', name: 'relay', author: 'A', description: 'd', license: 'MIT', profile: 'vsmtp-2', seed: '1,2,3,4' });
@@ -125,6 +136,9 @@ describe('the real yo, without a TTY', () => {
     expect(first.exitCode, first.all).toBe(0);
     expect(first.all).toMatch(/Next:\n {2}make\n {2}make test\n {2}vsmtp-plugin verify/);
     expect(first.all).not.toMatch(/package manager|package\.json/);
+    // yo's user has no git identity here: the repository is made, nothing committed, and said so.
+    expect(first.all).toMatch(/git: initialized, not committed: git has no identity/);
+    expect(existsSync(join(work, '.git'))).toBe(true);
     const again = await run('vsmtp-plugin:mailerq', '--yes', '--language', 'cpp', '--force');
     expect(again.exitCode, again.all).toBe(0);
     expect(existsSync(join(work, 'src', 'plugin.cpp'))).toBe(true);
