@@ -2,7 +2,7 @@
 // vsmtp-plugin: the non-Yeoman front end, for CI and people without yo.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from './core/errors.js';
 import { echoOutput, probe } from './core/exec.js';
@@ -10,6 +10,7 @@ import { readProjectRecord, recordFile, renderProject } from './core/generate.js
 import type { Kind } from './core/kind.js';
 import { writeProject } from './core/persist.js';
 import { planOverwrite } from './core/regenerate.js';
+import { baseRecord, planUpdate, readBase } from './core/update.js';
 import { answersFile, gitInit } from './core/setup.js';
 import { suggestion, unknownOption } from './core/suggest.js';
 import { resolveAnswers, type AnswerValue, type Question } from './core/question.js';
@@ -17,7 +18,7 @@ import { terminalProgress } from './core/progress.js';
 import { verifiedLine, type Progress, type VerifyReport } from './core/report.js';
 import { locate, verify, verifyOptions } from './core/verify.js';
 import { kindById, kinds } from './kinds/index.js';
-import { packageRoot } from './core/render.js';
+import { generatorVersion } from './core/render.js';
 
 /** An option of a command: parseArgs' type plus what help shows. */
 interface Flag {
@@ -44,10 +45,10 @@ const newFlags: Record<string, Flag> = {
   ...common,
 };
 
-const VERSION = JSON.parse(readFileSync(resolve(packageRoot, 'package.json'), 'utf8')).version as string;
 
 const USAGE = `Usage:
   vsmtp-plugin new <kind> <directory> [--<question> <value>]... [-y] [-f] [-n] [--verify] [--json] [--verbose]
+  vsmtp-plugin update [path] [--<question> <value>]... [-n] [--json]
   vsmtp-plugin verify [path] [--<verify option> <value>]... [--json] [--verbose]
   vsmtp-plugin list [kind] [--json]
   vsmtp-plugin doctor [kind] [--online] [--json]
@@ -225,7 +226,8 @@ async function commandNew(args: string[]): Promise<number> {
     directoryName: basename(resolve(directory)),
     gitUser: values.author === undefined ? gitUser() : undefined,
   });
-  const files = [...(await renderProject(kind, answers)), recordFile(kind, answers)];
+  const rendered = [...(await renderProject(kind, answers)), recordFile(kind, answers)];
+  const files = [...rendered, baseRecord(rendered, generatorVersion)];
   const next = nextSteps(kind, answers, directory);
   if (values['dry-run']) {
     print(json, { kind: kind.id, directory, dryRun: true, answers, files: files.map((f) => f.path), next }, [`would write ${files.length} files to ${directory}:`, ...files.map((f) => `  ${f.path}`)].join('\n'));
@@ -314,7 +316,43 @@ function commandDoctor(args: string[]): number {
   return ok ? EXIT.ok : EXIT.skipped;
 }
 
-const commands: Record<string, (args: string[]) => number | Promise<number>> = { new: commandNew, verify: commandVerify, list: commandList, doctor: commandDoctor };
+async function commandUpdate(args: string[]): Promise<number> {
+  const flags = { 'dry-run': newFlags['dry-run']!, ...common };
+  const first = parse(args, { ...questionFlags(kinds.flatMap((k) => k.questions)), ...flags });
+  atMost(first.positionals, 1, 'vsmtp-plugin update [path]');
+  if (first.values.help) {
+    console.log('Usage: vsmtp-plugin update [path] [--<question> <value>]... [-n] [--json]\n\nMoves a generated project to new answers, or to this version of the generator, by a\nthree-way merge of each file: your edits stay, the template\'s changes arrive; where both\nchanged the same lines, git-style conflict markers (exit 1). -n/--dry-run prints the diffs.');
+    return EXIT.ok;
+  }
+  const { kind, target } = locate(first.positionals[0] ?? '.');
+  const project = target.project;
+  const recorded = project ? readProjectRecord(project) : undefined;
+  if (!project || !recorded) throw new UsageError(`update: ${first.positionals[0] ?? '.'} is not a generated project with recorded answers (.yo-rc.json)`);
+  const { values } = parse(args, { ...questionFlags(kind.questions), ...flags });
+  const json = values.json === true;
+  const answers = await resolveAnswers(kind.questions, { ...recorded.answers, ...given(values, kind.questions) }, { yes: true, directoryName: basename(project) });
+  const plan = await planUpdate(project, kind, answers, recorded.answers);
+  const changed = plan.files.filter((file) => file.outcome !== 'unchanged');
+  const lines = changed.map((file) => `  ${file.outcome === 'conflict' ? 'CONFLICT' : file.outcome.padEnd(8)} ${file.path}${file.note ? `: ${file.note}` : ''}`);
+  const report = { kind: kind.id, project, answers, twoWay: plan.twoWay, dryRun: values['dry-run'] === true, conflicts: plan.conflicts, files: changed.map(({ path, outcome, note, diff }) => ({ path, outcome, note, ...(values['dry-run'] ? { diff } : {}) })) };
+  const twoWay = plan.twoWay ? '\n(no pristine render recorded: the first update of a project generated before update existed is two-way, from its answers rendered now)' : '';
+  if (values['dry-run']) {
+    const diffs = changed.map((file) => file.diff).filter(Boolean).join('');
+    print(json, report, `${diffs}${changed.length ? `would update ${project}:\n${lines.join('\n')}` : 'nothing to update'}${twoWay}`);
+    return plan.conflicts.length ? EXIT.failed : EXIT.ok;
+  }
+  const writes = plan.files.flatMap((file) => (file.contents !== undefined ? [{ path: file.path, contents: file.contents }] : []));
+  // The new pristine render becomes the base of the next update.
+  const base = baseRecord([...(await renderProject(kind, answers)), recordFile(kind, answers)], generatorVersion);
+  if (readBase(project) === undefined || readFileSync(join(project, base.path), 'utf8') !== base.contents) writes.push(base);
+  const removals = plan.files.filter((file) => file.outcome === 'removed').map((file) => file.path);
+  if (writes.length || removals.length) await writeProject(project, writes, true, removals);
+  const conflicts = plan.conflicts.length ? `\n${plan.conflicts.length} file${plan.conflicts.length > 1 ? 's' : ''} with conflicts: resolve the <<<<<<< ======= >>>>>>> markers, then commit` : '';
+  print(json, report, `${changed.length ? `updated ${project}:\n${lines.join('\n')}` : 'nothing to update'}${conflicts}${twoWay}`);
+  return plan.conflicts.length ? EXIT.failed : EXIT.ok;
+}
+
+const commands: Record<string, (args: string[]) => number | Promise<number>> = { new: commandNew, update: commandUpdate, verify: commandVerify, list: commandList, doctor: commandDoctor };
 
 const ioCalls: Record<string, string> = { open: 'write', mkdir: 'create the directory', mkdtemp: 'create a directory beside', rename: 'move into place', rmdir: 'remove', unlink: 'remove', scandir: 'read the directory', copyfile: 'copy' };
 const ioCauses: Record<string, string> = { EACCES: 'permission denied', EPERM: 'not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', ENOTDIR: 'a part of the path is a file', ENOENT: 'no such file or directory' };
@@ -329,7 +367,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     const [command, ...rest] = argv;
-    if (command === '--version' || command === '-V' || command === 'version') return (console.log(VERSION), EXIT.ok);
+    if (command === '--version' || command === '-V' || command === 'version') return (console.log(generatorVersion), EXIT.ok);
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       console.log(USAGE);
       return command === undefined ? EXIT.usage : EXIT.ok;

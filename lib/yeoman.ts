@@ -3,14 +3,15 @@
 import { basename, join } from 'node:path';
 import Generator, { type BaseOptions } from 'yeoman-generator';
 import { EXIT, UsageError } from './core/errors.js';
-import { projectRecord, renderProject } from './core/generate.js';
+import { projectRecord, recordFile, renderProject } from './core/generate.js';
+import { baseRecord, planUpdate } from './core/update.js';
 import type { Kind } from './core/kind.js';
 import { resolveAnswers, type AnswerValue, type Answers, type Question } from './core/question.js';
 import { planOverwrite } from './core/regenerate.js';
 import { answersFile, gitInit } from './core/setup.js';
 import { unknownOption } from './core/suggest.js';
 import { lineProgress } from './core/progress.js';
-import { packageRoot } from './core/render.js';
+import { generatorVersion, packageRoot, type ProjectFile } from './core/render.js';
 import { verifiedLine } from './core/report.js';
 import { verify, verifyOptions } from './core/verify.js';
 import { kindById, kinds } from './kinds/index.js';
@@ -22,6 +23,7 @@ const sharedOptions = {
   yes: { type: Boolean, description: 'Take the default of every question that has one' },
   verify: { type: Boolean, description: 'Build the plugin and load it in the reference host' },
   answers: { type: String, description: 'Answers from a JSON file ({"name": ...} or a .yo-rc.json); options override them' },
+  update: { type: Boolean, description: 'Merge the new answers into the existing project (three-way, as `vsmtp-plugin update`)' },
   git: { type: Boolean, default: true, description: 'git init and commit the generated files (--no-git to skip; never inside a work tree)' },
 } as const;
 
@@ -108,8 +110,36 @@ export function kindGenerator(kindId: string) {
       const files = await renderProject(kind, this.answers);
       const recorded = this.config.get('answers');
       const recordedKind = this.config.get('kind');
-      // Files of the variant the recorded answers gave (C before C++): unedited ones go,
-      // through Yeoman's conflict handling; edited ones stay, and are named.
+      if (this.options.update) await this._merge(recorded, recordedKind);
+      else await this._overwrite(files, recorded, recordedKind);
+      // The pristine render, for `vsmtp-plugin update` (.yo-rc.json is written by this.config).
+      const base = baseRecord([...files, recordFile(kind, this.answers)], generatorVersion);
+      this.fs.write(this.destinationPath(base.path), base.contents);
+      const record = projectRecord(kind, this.answers);
+      this.config.set('kind', record.kind);
+      this.config.set('answers', record.answers);
+    }
+
+    /** --update: the conflicter sees the three-way merged files, not the bare render. (Yeoman runs every method not starting with _ as a task.) */
+    async _merge(recorded: Answers | undefined, recordedKind: string | undefined) {
+      if (!recorded || recordedKind !== kind.id) throw new UsageError(`--update: ${this.destinationRoot()} holds no recorded ${kind.id} project (.yo-rc.json)`);
+      const plan = await planUpdate(this.destinationRoot(), kind, this.answers, recorded);
+      for (const file of plan.files) {
+        if (file.contents !== undefined) this.fs.write(this.destinationPath(file.path), file.contents);
+        if (file.outcome === 'removed') this.fs.delete(this.destinationPath(file.path));
+        if (file.note) this.log(`kept ${file.path}: ${file.note}`);
+      }
+      if (plan.conflicts.length) {
+        this.log(`conflicts (resolve the <<<<<<< markers, then commit): ${plan.conflicts.join(', ')}`);
+        process.exitCode = EXIT.failed;
+      }
+    }
+
+    /**
+     * A plain re-run: files of the variant the recorded answers gave (C before C++) that
+     * are still as generated go, through Yeoman's conflict handling; edited ones stay.
+     */
+    async _overwrite(files: ProjectFile[], recorded: Answers | undefined, recordedKind: string | undefined) {
       if (recorded && recordedKind) {
         const plan = await planOverwrite(this.destinationRoot(), files, { kind: kindById(recordedKind), answers: recorded });
         for (const path of plan.remove) this.fs.delete(this.destinationPath(path));
@@ -117,9 +147,6 @@ export function kindGenerator(kindId: string) {
         if (stale.length) this.log(`kept (edited since generated, no longer part of this variant; port by hand): ${stale.join(', ')}`);
       }
       for (const file of files) this.fs.write(this.destinationPath(file.path), file.contents);
-      const record = projectRecord(kind, this.answers);
-      this.config.set('kind', record.kind);
-      this.config.set('answers', record.answers);
     }
 
     async end() {

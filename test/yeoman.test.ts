@@ -79,6 +79,19 @@ describe('yo vsmtp-plugin:mailerq --answers FILE --no-git', () => {
   });
 });
 
+describe('yo vsmtp-plugin:mailerq --update', () => {
+  it('merges a new callback into plugin.c, keeping the author\'s lines (the conflicter sees the merge)', async () => {
+    const first = await helpers.run(generator('mailerq')).withOptions({ name: 'merge', callbacks: 'mq_smtp_in_connect', yes: true, author: 'A', git: false });
+    const source = join(first.cwd, 'src', 'plugin.c');
+    writeFileSync(source, readFileSync(source, 'utf8').replace('#include "logic.h"\n', '#include "logic.h"\n\n/* mine */\n'));
+    const again = await first.create(generator('mailerq'), {}, { force: true }).withOptions({ callbacks: 'mq_smtp_in_connect,mq_smtp_in_rcptto', update: true, yes: true, force: true, git: false }).run();
+    const merged = readFileSync(join(again.cwd, 'src', 'plugin.c'), 'utf8');
+    expect(merged).toContain('/* mine */');
+    expect(merged).toContain('mq_smtp_in_rcptto(');
+    expect(JSON.parse(readFileSync(join(again.cwd, '.yo-rc.json'), 'utf8'))['generator-vsmtp-plugin'].answers.callbacks).toEqual(['mq_smtp_in_connect', 'mq_smtp_in_rcptto']);
+  });
+});
+
 describe('yo vsmtp-plugin', () => {
   it('asks for the kind, then that kind\'s questions', async () => {
     await helpers.run(generator('app')).withAnswers({ kind: 'vsmtp', name: 'relay', author: 'A', description: 'd', license: 'MIT', profile: 'vsmtp-2', seed: '1,2,3,4' });

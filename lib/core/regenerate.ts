@@ -4,6 +4,7 @@ import { renderProject } from './generate.js';
 import type { Kind } from './kind.js';
 import type { Answers } from './question.js';
 import type { ProjectFile } from './render.js';
+import { baseFile, readBase } from './update.js';
 
 /** What writing a new render over an existing project does to each file. */
 export interface Overwrite {
@@ -21,12 +22,13 @@ export interface Overwrite {
  * everything else is the author's and stays.
  */
 export async function planOverwrite(directory: string, files: ProjectFile[], previous?: { kind: Kind; answers: Answers }): Promise<Overwrite> {
-  const base = new Map((previous ? await renderProject(previous.kind, previous.answers) : []).map((file) => [file.path, file.contents]));
+  const stored = readBase(directory)?.files;
+  const base = new Map(stored ? Object.entries(stored) : (previous ? await renderProject(previous.kind, previous.answers) : []).map((file) => [file.path, file.contents]));
   const onDisk = (path: string) => (existsSync(join(directory, path)) ? readFileSync(join(directory, path), 'utf8') : undefined);
   const plan: Overwrite = { write: [], remove: [], kept: [] };
   for (const file of files) {
     const current = onDisk(file.path);
-    if (current === undefined || current === file.contents || current === base.get(file.path) || file.path === '.yo-rc.json') plan.write.push(file);
+    if (current === undefined || current === file.contents || current === base.get(file.path) || file.path === '.yo-rc.json' || file.path === baseFile) plan.write.push(file);
     else plan.kept.push(file.path);
   }
   const paths = new Set(files.map((file) => file.path));

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import ejs from 'ejs';
 
@@ -20,6 +20,8 @@ export const packageRoot = (() => {
   return dir;
 })();
 export const templatesRoot = join(packageRoot, 'templates');
+/** This generator's version: recorded with every render, so `update` knows what it merges from. */
+export const generatorVersion = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version as string;
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
