@@ -2,6 +2,8 @@
 // vsmtp-plugin: the non-Yeoman front end, for CI and people without yo.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { cacheDir, cacheLimitBytes, cacheUsage, pruneArea } from './core/cache.js';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from './core/errors.js';
@@ -52,6 +54,7 @@ const USAGE = `Usage:
   vsmtp-plugin verify [path] [--<verify option> <value>]... [--json] [--verbose]
   vsmtp-plugin list [kind] [--json]
   vsmtp-plugin doctor [kind] [--online] [--json]
+  vsmtp-plugin cache [--prune | --clear] [--json]
   vsmtp-plugin --version
 
 Kinds: ${kinds.map((kind) => kind.id).join(', ')}. \`vsmtp-plugin new <kind> --help\` shows that kind's questions.
@@ -352,7 +355,31 @@ async function commandUpdate(args: string[]): Promise<number> {
   return plan.conflicts.length ? EXIT.failed : EXIT.ok;
 }
 
-const commands: Record<string, (args: string[]) => number | Promise<number>> = { new: commandNew, update: commandUpdate, verify: commandVerify, list: commandList, doctor: commandDoctor };
+async function commandCache(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    prune: { type: 'boolean', help: 'trim the compiled components to the limit, least recently used first' },
+    clear: { type: 'boolean', help: 'remove the whole cache (hosts, venvs, compiled components): rebuilt on demand' },
+    ...common,
+  });
+  atMost(positionals, 0, 'vsmtp-plugin cache [--prune | --clear] [--json]');
+  if (values.help) return (console.log(`Usage: vsmtp-plugin cache [--prune | --clear] [--json]\n\nWhat the cache in ${cacheDir()} holds, by area. Compiled lgc components are kept to\nVSMTP_PLUGIN_CACHE_LIMIT_MB (default 400), least recently used out, after every verify.`), EXIT.ok);
+  if (values.prune && values.clear) throw new UsageError('--prune and --clear go alone: pick one');
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  let done = '';
+  if (values.clear) {
+    await rm(cacheDir(), { recursive: true, force: true });
+    done = `cleared ${cacheDir()}`;
+  } else if (values.prune) {
+    done = `pruned lgc-compiled: ${mb(await pruneArea('lgc-compiled'))} removed`;
+  }
+  const areas = cacheUsage();
+  const total = areas.reduce((sum, area) => sum + area.bytes, 0);
+  const text = [...(done ? [done] : []), `${cacheDir()}: ${mb(total)}`, ...areas.map((area) => `  ${area.area.padEnd(22)} ${mb(area.bytes).padStart(10)}  ${area.files} files`), `compiled components are kept to ${mb(cacheLimitBytes())} (VSMTP_PLUGIN_CACHE_LIMIT_MB)`].join('\n');
+  print(values.json === true, { dir: cacheDir(), bytes: total, limitBytes: cacheLimitBytes(), areas, ...(done ? { done } : {}) }, text);
+  return EXIT.ok;
+}
+
+const commands: Record<string, (args: string[]) => number | Promise<number>> = { new: commandNew, update: commandUpdate, cache: commandCache, verify: commandVerify, list: commandList, doctor: commandDoctor };
 
 const ioCalls: Record<string, string> = { open: 'write', mkdir: 'create the directory', mkdtemp: 'create a directory beside', rename: 'move into place', rmdir: 'remove', unlink: 'remove', scandir: 'read the directory', copyfile: 'copy' };
 const ioCauses: Record<string, string> = { EACCES: 'permission denied', EPERM: 'not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', ENOTDIR: 'a part of the path is a file', ENOENT: 'no such file or directory' };

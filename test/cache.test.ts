@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cachedBuild, cacheNote } from '../lib/core/cache.js';
-import { tempDir } from './helpers.js';
+import { cachedBuild, cacheNote, pruneArea } from '../lib/core/cache.js';
+import { cli, tempDir } from './helpers.js';
 import { count } from './reliability.js';
 
 describe('cachedBuild', () => {
@@ -84,5 +84,49 @@ describe('cachedBuild', () => {
     expect(builds).toBe(2);
     expect(readdirSync(join(cache, 'area'))).toEqual(['key']);
     count('cache: damaged entries', { handled: 1 });
+  });
+});
+
+describe('the bounded cache of compiled components', () => {
+  const saved = process.env.VSMTP_PLUGIN_CACHE;
+  afterEach(() => {
+    process.env.VSMTP_PLUGIN_CACHE = saved;
+  });
+
+  /** An entry of `mb` MB last used `minutesAgo` minutes ago. */
+  function entry(dir: string, name: string, mb: number, minutesAgo: number): void {
+    const path = join(dir, name);
+    writeFileSync(path, Buffer.alloc(mb * 1024 * 1024));
+    const when = new Date(Date.now() - minutesAgo * 60_000);
+    utimesSync(path, when, when);
+  }
+
+  it('keeps the most recently used within the limit, and anything used in the last ten minutes', async () => {
+    process.env.VSMTP_PLUGIN_CACHE = tempDir();
+    const area = join(process.env.VSMTP_PLUGIN_CACHE, 'lgc-compiled');
+    mkdirSync(join(area, 'wasmtime-22'), { recursive: true });
+    entry(area, 'newest.cwasm', 2, 20);
+    entry(join(area, 'wasmtime-22'), 'older.cwasm', 2, 30);
+    entry(area, 'oldest.cwasm', 2, 40);
+    entry(area, 'in-use.cwasm', 2, 1);
+    const removed = await pruneArea('lgc-compiled', 6 * 1024 * 1024);
+    expect(removed).toBe(2 * 1024 * 1024);
+    expect(readdirSync(area, { recursive: true }).sort()).toEqual(['in-use.cwasm', 'newest.cwasm', 'wasmtime-22', 'wasmtime-22/older.cwasm']);
+  });
+
+  it('vsmtp-plugin cache shows it by area, --prune trims it, --clear empties it', async () => {
+    const cache = tempDir();
+    mkdirSync(join(cache, 'lgc-compiled'));
+    entry(join(cache, 'lgc-compiled'), 'a.cwasm', 3, 30);
+    entry(join(cache, 'lgc-compiled'), 'b.cwasm', 3, 20);
+    const env = { VSMTP_PLUGIN_CACHE: cache, VSMTP_PLUGIN_CACHE_LIMIT_MB: '4' };
+    const shown = JSON.parse((await cli(['cache', '--json'], { env })).stdout);
+    expect(shown).toMatchObject({ dir: cache, bytes: 6 * 1024 * 1024, limitBytes: 4 * 1024 * 1024, areas: [{ area: 'lgc-compiled', files: 2 }] });
+    const pruned = JSON.parse((await cli(['cache', '--prune', '--json'], { env })).stdout);
+    expect(pruned.areas).toEqual([{ area: 'lgc-compiled', bytes: 3 * 1024 * 1024, files: 1 }]);
+    expect(existsSync(join(cache, 'lgc-compiled', 'b.cwasm'))).toBe(true);
+    expect((await cli(['cache', '--clear'], { env })).exitCode).toBe(0);
+    expect(existsSync(cache)).toBe(false);
+    expect((await cli(['cache', '--prune', '--clear'], { env })).exitCode).toBe(2);
   });
 });

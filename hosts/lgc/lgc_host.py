@@ -402,6 +402,14 @@ def wasmtime_version() -> str:
         return "unknown"
 
 
+def touch(path: Path) -> None:
+    """Marks a cache entry as used now: the cache is trimmed least recently used first."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
 def read_cache(path: Path, engine: Engine):
     """Returns (component or None, note). A bad entry is removed."""
     try:
@@ -420,7 +428,9 @@ def read_cache(path: Path, engine: Engine):
             problem = "checksum mismatch"
         else:
             try:
-                return Component.deserialize(engine, blob[head + 32:]), ""
+                component = Component.deserialize(engine, blob[head + 32:])
+                touch(path)
+                return component, ""
             except WasmtimeError as exc:
                 problem = f"wasmtime refused it: {truncate(exc, 120)}"
     try:
@@ -734,7 +744,9 @@ class Host:
             if self.cwasm.exists():
                 trusted = self.cwasm.stat().st_uid == os.geteuid() and checksum.exists() \
                     and checksum.read_text() == hashlib.sha256(self.cwasm.read_bytes()).hexdigest()
-                if not trusted:
+                if trusted:
+                    touch(self.cwasm)
+                else:
                     self.cwasm.unlink()
                     checksum.unlink(missing_ok=True)
                     self.cache_note = "the cache entry did not match its checksum: compiled again"

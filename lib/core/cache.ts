@@ -117,3 +117,58 @@ export function cacheNote(hit: CacheHit, made: string): string {
   if (hit.cached) return `cached: ${hit.path}`;
   return `${made}${hit.rebuilt ? ` (the cached copy was damaged, ${hit.rebuilt}: rebuilt)` : ''}, cached for next time: ${hit.path}`;
 }
+
+/** The most the cache of compiled components may hold (VSMTP_PLUGIN_CACHE_LIMIT_MB, default 400 MB). */
+export function cacheLimitBytes(): number {
+  const mb = Number(process.env.VSMTP_PLUGIN_CACHE_LIMIT_MB);
+  return (Number.isFinite(mb) && mb > 0 ? mb : 400) * 1024 * 1024;
+}
+
+interface CachedFile {
+  path: string;
+  bytes: number;
+  used: number;
+}
+
+function filesOf(dir: string): CachedFile[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      const stat = statSync(path);
+      return { path, bytes: stat.size, used: stat.mtimeMs };
+    });
+}
+
+/** Each area of the cache: its size and files. */
+export function cacheUsage(): Array<{ area: string; bytes: number; files: number }> {
+  const root = cacheDir();
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => {
+      const files = filesOf(join(root, entry.name));
+      return { area: entry.name, bytes: files.reduce((sum, file) => sum + file.bytes, 0), files: files.length };
+    });
+}
+
+/**
+ * Trims an area to `limit` bytes, least recently used first (a cache hit marks an entry
+ * used). Entries used in the last ten minutes stay: another verify may be reading them.
+ * Returns the bytes removed.
+ */
+export async function pruneArea(area: string, limit = cacheLimitBytes(), now = Date.now()): Promise<number> {
+  const files = filesOf(join(cacheDir(), area)).sort((a, b) => b.used - a.used);
+  let kept = 0;
+  let removed = 0;
+  for (const file of files) {
+    if (kept + file.bytes <= limit || now - file.used < 10 * 60_000) {
+      kept += file.bytes;
+      continue;
+    }
+    await rm(file.path, { force: true });
+    removed += file.bytes;
+  }
+  return removed;
+}

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { cacheDir, cachedBuild, cacheNote, cargoTargetDir, hashOf, type CacheHit } from '../../core/cache.js';
+import { cacheDir, cachedBuild, cacheNote, cargoTargetDir, hashOf, pruneArea, type CacheHit } from '../../core/cache.js';
 import { ToolchainMissing, UsageError } from '../../core/errors.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, which, type Tool } from '../../core/exec.js';
@@ -233,6 +233,8 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     if (existsSync(join(project, 'test_siem.py'))) args.push('--siem', join(project, 'test_siem.py'));
   }
   await runHost(python, args, log, { timeoutMs: Number(options.timeout) * 1000, expected: [] });
+  // Each plugin build compiles to a new entry (tens of MB): bounded, least recently used out.
+  await pruneArea('lgc-compiled');
   return { artifact: wasm };
 }
 
