@@ -30,6 +30,18 @@ function reliabilityTable(totals: Totals): string[] {
 
 /** Ends the run with the reliability counts and the plain "N passed, N failed, N skipped" line CI reads. */
 export default class SummaryLine implements Reporter {
+  private readonly started = performance.now();
+
+  /** The run's wall time and its slowest files: where to look when CI's budget gets tight. */
+  private timing(modules: ReadonlyArray<TestModule>): string {
+    const slowest = modules
+      .map((module) => ({ file: module.moduleId.replace(/^.*\/test\//, 'test/'), ms: module.diagnostic().duration }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 5)
+      .map(({ file, ms }) => `${file} ${(ms / 1000).toFixed(0)} s`);
+    return `\nWall time: ${((performance.now() - this.started) / 1000).toFixed(0)} s; slowest files: ${slowest.join(', ')}`;
+  }
+
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
     const totals: Totals = {};
@@ -40,6 +52,6 @@ export default class SummaryLine implements Reporter {
         addCounts(totals, test.meta().reliability ?? {});
       }
     }
-    console.log([...reliabilityTable(totals), `\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`].join('\n'));
+    console.log([...reliabilityTable(totals), this.timing(modules), `\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`].join('\n'));
   }
 }
