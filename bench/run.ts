@@ -222,7 +222,7 @@ function benchNew(runs: number, kinds: string[]): Section {
   );
   // `new` gets yo's HOME too, so both read the same (empty) git identity and take the same default answers.
   const env = { ...process.env, HOME: workDir(join(base, 'home')), NO_UPDATE_NOTIFIER: '1', ...(asUid !== undefined ? { SUDO_UID: `${asUid}`, SUDO_GID: `${asUid}` } : {}) };
-  const yoArgs = ['--no-insight', '--skip-install'];
+  const yoArgs = ['--no-insight', '--skip-install', '--no-git'];
   const cargoEnv = kinds.includes('vsmtp') ? cargoGenerateEnv() : undefined;
   const template = cargoEnv && cargoTemplate(env);
 
