@@ -17,17 +17,20 @@ async function entriesOf(dir: string): Promise<string[] | undefined> {
 
 /**
  * mkdir -p, one level at a time: Node's recursive mkdir loops forever where a directory
- * cannot be made in a parent that exists (/proc), instead of failing.
+ * cannot be made in a parent that exists (/proc), instead of failing. Returns the
+ * outermost directory it made, so that an interrupted write can take it all back.
  */
-async function makeDirectory(dir: string): Promise<void> {
+async function makeDirectory(dir: string): Promise<string | undefined> {
   try {
     await mkdir(dir);
+    return dir;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
+    if (code === 'EEXIST') return undefined;
     if (code !== 'ENOENT' || dirname(dir) === dir) throw error;
-    await makeDirectory(dirname(dir));
+    const outermost = await makeDirectory(dirname(dir));
     await mkdir(dir);
+    return outermost ?? dir;
   }
 }
 
@@ -45,8 +48,9 @@ function safeRelative(path: string): string {
  * destination itself is kept (a shell standing in it stays there; nothing is written
  * beside it), and files and folders get the modes the umask gives. A destination that
  * holds anything but a `.git` is refused unless `force` is set (then `files` are written
- * and `remove` removed: see planOverwrite; other files stay). An interrupt (SIGINT, SIGTERM) while files are
- * staged removes them, and the destination if this call created it, and exits 130;
+ * and `remove` removed: see planOverwrite; other files stay). An interrupt (SIGINT,
+ * SIGTERM) while files are staged removes them, and the directories this call made,
+ * and exits 130;
  * once they are moving into place (a few renames) it lets the move finish first: the
  * destination is untouched or complete.
  */
@@ -59,11 +63,14 @@ export async function writeProject(destination: string, files: ProjectFile[], fo
   // Listening before anything exists on disk: no moment is left where an interrupt
   // would end the process with the staging directory there.
   let staging: string | undefined;
+  let made: string | undefined;
   let moving = false;
   let interrupted = false;
   const undo = () => {
     if (staging) rmSync(staging, { recursive: true, force: true });
-    if (!existing) rmSync(target, { recursive: true, force: true });
+    // Before makeDirectory returned, `made` is not known yet: the destination at least.
+    const ours = made ?? (existing ? undefined : target);
+    if (ours) rmSync(ours, { recursive: true, force: true });
   };
   const interrupt = () => {
     interrupted = true;
@@ -73,7 +80,7 @@ export async function writeProject(destination: string, files: ProjectFile[], fo
   };
   process.on('SIGINT', interrupt).on('SIGTERM', interrupt);
   try {
-    await makeDirectory(target);
+    made = await makeDirectory(target);
     staging = await mkdtemp(join(target, '.vsmtp-plugin-partial-'));
     if (interrupted) return;
     for (const file of files) {
