@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // vsmtp-plugin: the non-Yeoman front end, for CI and people without yo.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { cacheDir, cacheLimitBytes, cacheUsage, pruneArea } from './core/cache.js';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from './core/errors.js';
 import { echoOutput, probe } from './core/exec.js';
@@ -12,7 +11,7 @@ import { readProjectRecord, recordFile, renderProject } from './core/generate.js
 import type { Kind } from './core/kind.js';
 import { writeProject } from './core/persist.js';
 import { planOverwrite } from './core/regenerate.js';
-import { baseRecord, planUpdate, readBase } from './core/update.js';
+import { baseRecord, onDisk, planUpdate } from './core/update.js';
 import { answersFile, gitInit } from './core/setup.js';
 import { suggestion, unknownOption } from './core/suggest.js';
 import { resolveAnswers, type AnswerValue, type Question } from './core/question.js';
@@ -346,8 +345,8 @@ async function commandUpdate(args: string[]): Promise<number> {
   }
   const writes = plan.files.flatMap((file) => (file.contents !== undefined ? [{ path: file.path, contents: file.contents }] : []));
   // The new pristine render becomes the base of the next update.
-  const base = baseRecord([...(await renderProject(kind, answers)), recordFile(kind, answers)], generatorVersion);
-  if (readBase(project) === undefined || readFileSync(join(project, base.path), 'utf8') !== base.contents) writes.push(base);
+  const base = baseRecord(plan.rendered, generatorVersion);
+  if (onDisk(project, base.path) !== base.contents) writes.push(base);
   const removals = plan.files.filter((file) => file.outcome === 'removed').map((file) => file.path);
   if (writes.length || removals.length) await writeProject(project, writes, true, removals);
   const conflicts = plan.conflicts.length ? `\n${plan.conflicts.length} file${plan.conflicts.length > 1 ? 's' : ''} with conflicts: resolve the <<<<<<< ======= >>>>>>> markers, then commit` : '';

@@ -1,10 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { renderProject } from './generate.js';
 import type { Kind } from './kind.js';
 import type { Answers } from './question.js';
 import type { ProjectFile } from './render.js';
-import { baseFile, readBase } from './update.js';
+import { baseFile, onDisk, pristine, readBase } from './update.js';
 
 /** What writing a new render over an existing project does to each file. */
 export interface Overwrite {
@@ -18,23 +15,21 @@ export interface Overwrite {
 
 /**
  * Plans `--force` over a directory: a file is replaced or removed only when its content
- * is still what the generator wrote for the recorded answers (`previous`, re-rendered);
+ * is still what the generator wrote for the recorded answers (`previous`: the kept render);
  * everything else is the author's and stays.
  */
 export async function planOverwrite(directory: string, files: ProjectFile[], previous?: { kind: Kind; answers: Answers }): Promise<Overwrite> {
-  const stored = readBase(directory)?.files;
-  const base = new Map(stored ? Object.entries(stored) : (previous ? await renderProject(previous.kind, previous.answers) : []).map((file) => [file.path, file.contents]));
-  const onDisk = (path: string) => (existsSync(join(directory, path)) ? readFileSync(join(directory, path), 'utf8') : undefined);
+  const base = new Map(Object.entries(previous ? (await pristine(directory, previous.kind, previous.answers)).files : (readBase(directory)?.files ?? {})));
   const plan: Overwrite = { write: [], remove: [], kept: [] };
   for (const file of files) {
-    const current = onDisk(file.path);
+    const current = onDisk(directory, file.path);
     if (current === undefined || current === file.contents || current === base.get(file.path) || file.path === '.yo-rc.json' || file.path === baseFile) plan.write.push(file);
     else plan.kept.push(file.path);
   }
   const paths = new Set(files.map((file) => file.path));
   for (const [path, contents] of base) {
     if (paths.has(path)) continue;
-    const current = onDisk(path);
+    const current = onDisk(directory, path);
     if (current === contents) plan.remove.push(path);
     else if (current !== undefined) plan.kept.push(path);
   }

@@ -30,6 +30,23 @@ export function readBase(directory: string): Base | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Base) : undefined;
 }
 
+/** A project file's contents, or undefined when it is not there. */
+export function onDisk(directory: string, path: string): string | undefined {
+  const full = join(directory, path);
+  return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
+}
+
+/**
+ * The render a project started from: the one it kept, else (a project from before
+ * `update` existed) its recorded answers rendered now. `stored` tells which.
+ */
+export async function pristine(directory: string, kind: Kind, recorded: Answers): Promise<{ files: Record<string, string>; stored: boolean }> {
+  const kept = readBase(directory);
+  if (kept) return { files: kept.files, stored: true };
+  const rendered = [...(await renderProject(kind, recorded)), recordFile(kind, recorded)];
+  return { files: Object.fromEntries(rendered.map((file) => [file.path, file.contents])), stored: false };
+}
+
 export type Outcome = 'replaced' | 'added' | 'merged' | 'conflict' | 'removed' | 'kept' | 'unchanged';
 
 export interface FileUpdate {
@@ -45,6 +62,8 @@ export interface FileUpdate {
 
 export interface UpdatePlan {
   files: FileUpdate[];
+  /** The render of the new answers: the next update's base. */
+  rendered: ProjectFile[];
   conflicts: string[];
   /** The base came from the recorded answers rendered now: an older project, two-way. */
   twoWay: boolean;
@@ -65,11 +84,9 @@ function merge(ours: string, base: string, theirs: string): { text: string; conf
  * new render drops is removed only when unmodified; one the author deleted stays deleted.
  */
 export async function planUpdate(directory: string, kind: Kind, answers: Answers, recorded: Answers): Promise<UpdatePlan> {
-  const stored = readBase(directory);
-  const base = stored?.files ?? Object.fromEntries([...(await renderProject(kind, recorded)), recordFile(kind, recorded)].map((file) => [file.path, file.contents]));
+  const { files: base, stored } = await pristine(directory, kind, recorded);
   const rendered = [...(await renderProject(kind, answers)), recordFile(kind, answers)];
   const theirs = new Map(rendered.map((file) => [file.path, file.contents]));
-  const onDisk = (path: string) => (existsSync(join(directory, path)) ? readFileSync(join(directory, path), 'utf8') : undefined);
   const files: FileUpdate[] = [];
   const add = (update: FileUpdate, ours: string | undefined) => {
     if (update.contents !== undefined && update.contents === ours) return files.push({ path: update.path, outcome: 'unchanged' });
@@ -77,7 +94,7 @@ export async function planUpdate(directory: string, kind: Kind, answers: Answers
     return files.push({ ...update, diff });
   };
   for (const path of [...new Set([...theirs.keys(), ...Object.keys(base)])].sort()) {
-    const ours = onDisk(path);
+    const ours = onDisk(directory, path);
     const old = base[path];
     const now = theirs.get(path);
     if (path === '.yo-rc.json') add({ path, outcome: 'replaced', contents: now }, ours);
@@ -99,5 +116,5 @@ export async function planUpdate(directory: string, kind: Kind, answers: Answers
       add({ path, outcome: merged.conflict ? 'conflict' : 'merged', contents: merged.text }, ours);
     }
   }
-  return { files, conflicts: files.filter((file) => file.outcome === 'conflict').map((file) => file.path), twoWay: !stored };
+  return { files, rendered, conflicts: files.filter((file) => file.outcome === 'conflict').map((file) => file.path), twoWay: !stored };
 }
