@@ -107,13 +107,11 @@ export function kindGenerator(kindId: string) {
     }
 
     async writing() {
-      const files = await renderProject(kind, this.answers);
       const recorded = this.config.get('answers');
       const recordedKind = this.config.get('kind');
-      if (this.options.update) await this._merge(recorded, recordedKind);
-      else await this._overwrite(files, recorded, recordedKind);
+      const rendered = this.options.update ? await this._merge(recorded, recordedKind) : await this._overwrite(recorded, recordedKind);
       // The pristine render, for `vsmtp-plugin update` (.yo-rc.json is written by this.config).
-      const base = baseRecord([...files, recordFile(kind, this.answers)], generatorVersion);
+      const base = baseRecord(rendered, generatorVersion);
       this.fs.write(this.destinationPath(base.path), base.contents);
       const record = projectRecord(kind, this.answers);
       this.config.set('kind', record.kind);
@@ -121,7 +119,7 @@ export function kindGenerator(kindId: string) {
     }
 
     /** --update: the conflicter sees the three-way merged files, not the bare render. (Yeoman runs every method not starting with _ as a task.) */
-    async _merge(recorded: Answers | undefined, recordedKind: string | undefined) {
+    async _merge(recorded: Answers | undefined, recordedKind: string | undefined): Promise<ProjectFile[]> {
       if (!recorded || recordedKind !== kind.id) throw new UsageError(`--update: ${this.destinationRoot()} holds no recorded ${kind.id} project (.yo-rc.json)`);
       const plan = await planUpdate(this.destinationRoot(), kind, this.answers, recorded);
       for (const file of plan.files) {
@@ -133,13 +131,15 @@ export function kindGenerator(kindId: string) {
         this.log(`conflicts (resolve the <<<<<<< markers, then commit): ${plan.conflicts.join(', ')}`);
         process.exitCode = EXIT.failed;
       }
+      return plan.rendered;
     }
 
     /**
      * A plain re-run: files of the variant the recorded answers gave (C before C++) that
      * are still as generated go, through Yeoman's conflict handling; edited ones stay.
      */
-    async _overwrite(files: ProjectFile[], recorded: Answers | undefined, recordedKind: string | undefined) {
+    async _overwrite(recorded: Answers | undefined, recordedKind: string | undefined): Promise<ProjectFile[]> {
+      const files = await renderProject(kind, this.answers);
       if (recorded && recordedKind) {
         const plan = await planOverwrite(this.destinationRoot(), files, { kind: kindById(recordedKind), answers: recorded });
         for (const path of plan.remove) this.fs.delete(this.destinationPath(path));
@@ -147,6 +147,7 @@ export function kindGenerator(kindId: string) {
         if (stale.length) this.log(`kept (edited since generated, no longer part of this variant; port by hand): ${stale.join(', ')}`);
       }
       for (const file of files) this.fs.write(this.destinationPath(file.path), file.contents);
+      return [...files, recordFile(kind, this.answers)];
     }
 
     async end() {
