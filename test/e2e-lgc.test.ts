@@ -2,9 +2,13 @@
 // with each package tool for both plugin APIs and run in the reference host
 // (wasmtime with lgc 1.1.1's limits; for API 0.1, lgc 0.1's own runtime on wasmtime
 // 22); then components that must be refused by name.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { cacheDir } from '../lib/core/cache.js';
+import { which } from '../lib/core/exec.js';
+import { pins } from '../lib/kinds/lgc/index.js';
 import { cli, root, tempDir, testSiem, verify } from './helpers.js';
 import { count, fault } from './reliability.js';
 
@@ -13,6 +17,8 @@ const LONG = 20 * 60_000;
 /** The steps that replay lgc's commands against the test SIEM, in order. */
 const COMMANDS = ['ping()', 'plan: read() before apply', 'apply: create()', 'plan after apply: read()', 'apply changed rule: read(), update()', 'destroy: read(), delete()'].map((step) => `host: ${step}`);
 
+/** The Poetry verify ran the project's make with: the one on PATH, else the pinned one it cached. */
+const poetry = () => which('poetry') ?? `${join(cacheDir(), 'poetry', pins.poetry, 'venv', 'bin', 'python')} -m poetry`;
 
 describe.each([
   ['1', 'pip'],
@@ -42,6 +48,15 @@ describe.each([
       expect(steps['host: lgc validate (KCL)']).toMatchObject({ ok: true, status: 'passed', detail: 'kclvm passes the sample settings and detections and refuses the broken one' });
     }
     expect(steps['host: ping()'].detail).toMatch(/^ok\(true\) from http:\/\/127\.0\.0\.1:\d+; err for a dead one \(cannot reach/);
+
+    // make lint passes on the fresh project, once per package tool (each with another
+    // API); verify never installed the linters, make lint does.
+    if ((api === '1' && tool === 'pip') || (api === '0.1' && tool === 'poetry')) {
+      expect(existsSync(join(project, '.venv', 'bin', 'ruff'))).toBe(false);
+      const lint = await execa('make', ['lint', ...(tool === 'poetry' ? [`POETRY=${poetry()}`] : [])], { cwd: project, reject: false, stdin: 'ignore' });
+      expect(lint.exitCode, `${lint.stdout}\n${lint.stderr}`).toBe(0);
+      expect(lint.stdout).toMatch(/All checks passed![\s\S]*Success: no issues found/);
+    }
 
     // The compiled component is cached: a second verify does not compile it again.
     const again = await verify(project);

@@ -1,6 +1,6 @@
 // VPlugin packages: generated, built, packaged and verified for real, then hostile
 // or broken packages that verify must refuse, each with the fault named.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +11,28 @@ import { count, fault } from './reliability.js';
 
 const LONG = 10 * 60_000;
 
+/** Runs make in a generated project: its exit status and everything it printed. */
+function make(project: string, ...args: string[]) {
+  const result = spawnSync('make', args, { cwd: project, encoding: 'utf8' });
+  return { status: result.status, output: result.stdout + result.stderr };
+}
+
+/** Each entry of a ZIP with its compression method (0 = stored). */
+const zipEntries = (path: string) =>
+  execFileSync('python3', ['-c', 'import sys, zipfile\nfor i in zipfile.ZipFile(sys.argv[1]).infolist(): print(i.filename, i.compress_type)', path], { encoding: 'utf8' }).trim().split('\n');
+
+/** Bugs each sanitizer must catch in the plugin's entry point, while plain `make test` passes. */
+const sanitizerBugs = [
+  ['AddressSanitizer: heap-use-after-free', 'volatile char *volatile bytes = malloc(1); free((void *)bytes); bytes[0] = 0;'],
+  ['runtime error: signed integer overflow', 'volatile int32_t largest = INT32_MAX; largest += 1;'],
+] as const;
+
 describe.each([
-  ['C with the defaults', ['--language', 'c']],
-  ['C without destructor, custom names', ['--language', 'c', '--no-destructor', '--objfile', 'libgreet.so', '--entry', 'greet_start']],
-  ['Rust', ['--language', 'rust']],
-] as const)('VPlugin in %s', (_, options) => {
-  it('generates, packages and verifies', { timeout: LONG }, async () => {
+  ['C with the defaults', ['--language', 'c'], { sanitize: true, bump: true }],
+  ['C without destructor, custom names, an objfile not named .so', ['--language', 'c', '--no-destructor', '--objfile', 'greet.obj', '--entry', 'greet_start'], {}],
+  ['Rust', ['--language', 'rust'], {}],
+] as const)('VPlugin in %s', (_, options, checks: { sanitize?: boolean; bump?: boolean }) => {
+  it('generates, packages and verifies; make test passes', { timeout: LONG }, async () => {
     const project = join(tempDir(), 'pkg');
     const args = ['new', 'vpl', project, '--name', 'demo', '--plugin-version', '1.2.3', '--yes', '--author', 'E2E', '--verify', '--json', ...options];
     const created = await cli(args);
@@ -33,8 +49,39 @@ describe.each([
     const crate = step('vplugin crate');
     if (out.answers.destructor) expect(crate).toMatchObject({ ok: true, status: 'passed' });
     else expect(crate).toMatchObject({ ok: true, status: 'warned', detail: expect.stringMatching(/^no vplugin_exit: the crate's terminate\(\) returns an error without it \(/) });
-    const listing = execFileSync('python3', ['-m', 'zipfile', '-l', out.verify.artifact], { encoding: 'utf8' });
-    expect(listing).toMatch(new RegExp(`^metadata.toml .*\\n${out.answers.objfile} `, 'm'));
+    // Both entries at the root, stored uncompressed as the README and Makefile say.
+    expect(zipEntries(out.verify.artifact)).toEqual(['metadata.toml 0', `${out.answers.objfile} 0`]);
+
+    // The unit test, then the package loaded by the project's own loader.
+    const tested = make(project, 'test');
+    expect(tested.status, tested.output).toBe(0);
+    expect(tested.output).toMatch(out.answers.language === 'c' ? /^ok: unit test$/m : /^test result: ok\. [1-9]\d* passed/m);
+    expect(tested.output).toContain(`ok: demo-1.2.3.vpl: ${out.answers.objfile} loaded, ${out.answers.entry}() returned 0${out.answers.destructor ? ', vplugin_exit() ran' : ''}`);
+
+    if (checks.bump) {
+      // metadata.toml alone names the package: verify builds and opens the new one.
+      const metadata = join(project, 'metadata.toml');
+      writeFileSync(metadata, readFileSync(metadata, 'utf8').replace('version = "1.2.3"', 'version = "1.3.0"'));
+      const bumped = await verify(project);
+      expect(bumped.exitCode, JSON.stringify(bumped.report.steps, null, 2)).toBe(0);
+      expect(bumped.report.artifact).toBe(join(project, 'demo-1.3.0.vpl'));
+    }
+
+    if (checks.sanitize) {
+      const clean = make(project, 'test', 'SANITIZE=1');
+      expect(clean.status, clean.output).toBe(0);
+      expect(clean.output).toContain('-fsanitize=address,undefined');
+      expect(clean.output).toMatch(/^ok: build\/sanitize\/demo-[\d.]+\.vpl: plugin\.so loaded/m);
+      const source = join(project, 'src', 'plugin.c');
+      const original = readFileSync(source, 'utf8');
+      for (const [report, bug] of sanitizerBugs) {
+        writeFileSync(source, `#include <stdlib.h>\n${original.replace('    return 0;', `    ${bug}\n    return 0;`)}`);
+        expect(make(project, 'test').status, 'plain make test misses it').toBe(0);
+        const caught = make(project, 'test', 'SANITIZE=1');
+        expect(caught.status).not.toBe(0);
+        expect(caught.output).toContain(report);
+      }
+    }
   });
 });
 

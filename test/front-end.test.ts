@@ -205,7 +205,7 @@ describe('writing the project', () => {
     const result = await cli(['new', 'mailerq', dir, '-y', '-f', '--no-git', '--language', 'cpp', '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report.removed).toEqual(['src/plugin.c', 'tests/test_logic.c']);
+    expect(report.removed).toEqual(['src/plugin.c', 'tests/test_load.c', 'tests/test_logic.c']);
     expect(report.kept).toEqual(['src/logic.c']);
     expect(existsSync(join(dir, 'src', 'plugin.c'))).toBe(false);
     expect(existsSync(join(dir, 'src', 'plugin.cpp'))).toBe(true);

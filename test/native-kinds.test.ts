@@ -53,25 +53,27 @@ describe('vpl answers', () => {
     ['name', 'my plugin', '--name: must not contain whitespace (got "my plugin")'],
     ['name', '../evil', '--name: must be a file-name-safe word: letters, digits, ".", "_", "+", "-", starting with a letter or digit (got "../evil")'],
     ['plugin-version', '1.0', '--plugin-version: must be a semantic version, e.g. 1.0.0 or 2.1.0-rc.1 (got "1.0")'],
-    ['objfile', 'lib/x.so', '--objfile: must be a plain file name ending in .so (letters, digits, ".", "_", "+", "-"), at most 64 characters (got "lib/x.so")'],
-    ['objfile', 'plugin.dll', '--objfile: must be a plain file name ending in .so (letters, digits, ".", "_", "+", "-"), at most 64 characters (got "plugin.dll")'],
+    ['objfile', 'lib/x.so', '--objfile: must be a file name at the package root, without "/" or "\\" (got "lib/x.so")'],
+    ['objfile', '..', '--objfile: must be a plain file name: letters, digits, ".", "_", "+", "-", starting with a letter, digit or "_" (got "..")'],
+    ['objfile', 'my plugin.so', '--objfile: must be a plain file name: letters, digits, ".", "_", "+", "-", starting with a letter, digit or "_" (got "my plugin.so")'],
+    ['objfile', 'metadata.toml', '--objfile: must not be metadata.toml, which the package holds beside the object (got "metadata.toml")'],
     ['entry', '2start', '--entry: must be a C identifier: a letter or _, then letters, digits or _ (at most 64) (got "2start")'],
     ['entry', 'vplugin_exit', '--entry: must not be a C or Rust keyword, main, or vplugin_exit (got "vplugin_exit")'],
     ['entry', 'int', '--entry: must not be a C or Rust keyword, main, or vplugin_exit (got "int")'],
     ['destructor', 'maybe', '--destructor: must be true or false (got "maybe")'],
   ])('refuses %s = %j', (name, value, message) => expect(refusal(q(vpl, name), value)).toBe(message));
 
-  it.each([['name', 'geo.ip+2'], ['plugin-version', '2.1.0-rc.1+build.5'], ['objfile', 'libgeo.so'], ['entry', '_start_geo']])('accepts %s = %j', (name, value) => {
+  it.each([['name', 'geo.ip+2'], ['plugin-version', '2.1.0-rc.1+build.5'], ['objfile', 'libgeo.so'], ['objfile', 'plugin.obj'], ['objfile', 'plugin'], ['entry', '_start_geo']])('accepts %s = %j', (name, value) => {
     expect(checkAnswer(q(vpl, name), value)).toBe(value);
   });
 
-  it('writes metadata.toml that parses back to the answers, whatever the description', async () => {
+  it('writes metadata.toml and Cargo.toml that parse back to the answers, whatever the description', async () => {
     const description = 'say "hi" \\ """ # ${{ x }} <%= y %>\nnext\u0000line';
     const files = await renderProject(vpl, { name: 'geo', 'plugin-version': '1.0.0', description, objfile: 'geo.so', entry: 'geo_init', destructor: false, language: 'rust', author: 'A', license: 'MIT' });
     expect(parse(file(files, 'metadata.toml')!)).toEqual({ metadata: { name: 'geo', version: '1.0.0', description, objfile: 'geo.so' } });
     expect(file(files, 'src/lib.rs')).toContain('pub extern "C" fn geo_init() -> i32');
     expect(file(files, 'src/lib.rs')).not.toContain('vplugin_exit');
-    expect(file(files, 'Makefile')).toContain('PACKAGE := geo-1.0.0.vpl');
+    expect(parse(file(files, 'Cargo.toml')!).package).toMatchObject({ description, authors: ['A'], license: 'MIT' });
   });
 
   it('a custom entry point comes with vplugin_init calling it, and the README warns of the real loader', async () => {

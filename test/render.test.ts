@@ -31,7 +31,7 @@ describe('vsmtp rendering', () => {
     const files = await renderProject(vsmtp, { ...base, profile: id });
     const cargo = parse(file(files, 'Cargo.toml')!) as any;
     expect(cargo.package.name).toBe('vsmtp-plugin-geo-ip');
-    expect(cargo.lib['crate-type']).toEqual(['cdylib']);
+    expect(cargo.lib['crate-type']).toEqual(['cdylib', 'rlib']);
     expect(cargo.dependencies.rhai).toEqual({ version: `=${profile.rhai}`, 'default-features': profile.rhaiDefaultFeatures, features: profile.rhaiFeatures });
     expect(file(files, 'src/lib.rs')).toContain(`rhai::config::hashing::${profile.seedFunction}(Some(HASHING_SEED))`);
     expect(file(files, `services/geo-ip.${profile.scriptExtension}`)).toContain(`import "${profile.pluginImport('vsmtp-plugin-geo-ip')}" as geo_ip;`);
@@ -71,6 +71,7 @@ describe('vsmtp rendering', () => {
     const files = await renderProject(vsmtp, base);
     expect(files.map((f) => f.path)).toEqual([
       '.cargo/config.toml',
+      '.editorconfig',
       '.github/workflows/ci.yml',
       '.gitignore',
       'Cargo.lock',
@@ -82,6 +83,7 @@ describe('vsmtp rendering', () => {
       'rust-toolchain.toml',
       'services/geo-ip.vsl',
       'src/lib.rs',
+      'tests/load.rs',
       'tests/smoke.rhai',
     ]);
     expect(file(files, 'LICENSE')).toContain(`Copyright (c) ${new Date().getFullYear()} Jane Doe <jane@example.com>`);

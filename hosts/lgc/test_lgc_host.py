@@ -30,7 +30,7 @@ REQUIREMENTS = HERE / "requirements.txt"
 COMPONENTIZE_PY = "componentize-py==0.25.1"
 VENV = Path(os.environ.get("LGC_TEST_VENV") or "/tmp/lgc-test-venv")
 TEMPLATES = HERE.parent.parent / "templates" / "lgc"
-SIEM = TEMPLATES / "common" / "test_siem.py"
+SIEM_TEMPLATE = TEMPLATES / "common" / "test_siem.py.ejs"
 SAMPLED = ["validate()", "test SIEM", "ping()", "plan: read() before apply", "apply: create()",
            "plan after apply: read()", "apply changed rule: read(), update()",
            "destroy: read(), delete()"]
@@ -150,6 +150,8 @@ DETECTION = {"title": "Suspicious PowerShell", "query": "process=powershell.exe"
 CHANGED = {**DETECTION, "query": "process=pwsh.exe", "severity": "high"}
 
 
+# The license the templates' SPDX headers name here.
+SPDX = "MIT"
 # The bindings modules of componentize-py 0.25.1, as the templates import them.
 BINDINGS = {"<%- bindings.componentizePy %>": COMPONENTIZE_PY.split("==")[1],
             "<%- bindings.errors %>": "componentize_py_types", "<%- bindings.world %>": "wit_world"}
@@ -169,13 +171,14 @@ def render_template(api: str, stem: str, dest: Path) -> None:
                "plugin_logic.py": TEMPLATES / "common" / "plugin_logic.py.ejs",
                "siem_client.py": TEMPLATES / "common" / "siem_client.py.ejs"}
     if api == "0.1":
-        sources["kcl_schemas.py"] = TEMPLATES / "api-0.1" / "kcl_schemas.py"
+        sources["kcl_schemas.py"] = TEMPLATES / "api-0.1" / "kcl_schemas.py.ejs"
     for wit_root in (TEMPLATES / "common" / "wit", TEMPLATES / f"wit-{api}" / "wit"):
         for path in wit_root.rglob("*.wit"):
             sources[f"wit/{path.relative_to(wit_root)}"] = path
     for name, path in sources.items():
         text = path.read_text()
         text = re.sub(r"<%- python\((\w+)\) %>", lambda m: json.dumps(values[m.group(1)]), text)
+        text = text.replace("<%- spdx %>", SPDX)
         text = by_api(text, api)
         for placeholder, value in BINDINGS.items():
             text = text.replace(placeholder, value)
@@ -268,7 +271,10 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
              "broken": {"title": ""}}
     for name, value in files.items():
         (root / f"{name}.json").write_text(json.dumps(value))
-    return {name: root / f"{name}.json" for name in files}
+    # The template's test SIEM, its one placeholder (the SPDX header) filled in.
+    siem = root / "test_siem.py"
+    siem.write_text(SIEM_TEMPLATE.read_text().replace("<%- spdx %>", SPDX))
+    return {"siem": siem, **{name: root / f"{name}.json" for name in files}}
 
 
 @pytest.fixture(scope="module")
@@ -315,7 +321,7 @@ def host(tools, built, inputs, cache):
         return run_host(tools, built[stem], "--api", "1", "--config", inputs["config"],
                         "--detection", inputs["detection"],
                         "--changed-detection", inputs["changed"],
-                        "--broken-detection", inputs["broken"], "--siem", SIEM,
+                        "--broken-detection", inputs["broken"], "--siem", inputs["siem"],
                         "--cache-dir", cache, *extra, env=env)
     return run
 

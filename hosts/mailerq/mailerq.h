@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * STAND-IN for mailerq.h. This is NOT the header that ships with MailerQ.
  * It was written from MailerQ's public plugin documentation, which names more
@@ -44,6 +45,17 @@
  * and EV_WRITE are 1 and 2). */
 #define MQ_READ 1
 #define MQ_WRITE 2
+
+/* C++: an exception must never unwind into MailerQ, which is C, so the entry
+ * points are declared noexcept (a definition must say it too, as MQ_NOEXCEPT).
+ * MQ_NOEXCEPT is this stand-in's own: MailerQ's header may not have it. */
+#ifndef MQ_NOEXCEPT
+#ifdef __cplusplus
+#define MQ_NOEXCEPT noexcept
+#else
+#define MQ_NOEXCEPT
+#endif
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -114,33 +126,33 @@ void MQ_ioUnwatch(MQ_IOWatcher *watcher);
  * on these declarations also exports the definitions under
  * -fvisibility=hidden. */
 
-MQ_EXPORT int mq_version(void);
-MQ_EXPORT void mq_initialize(void);
-MQ_EXPORT void mq_cleanup(void);
-MQ_EXPORT void mq_context_initialize(MQ_Context *context);
-MQ_EXPORT void mq_context_cleanup(MQ_Context *context);
+MQ_EXPORT int mq_version(void) MQ_NOEXCEPT;
+MQ_EXPORT void mq_initialize(void) MQ_NOEXCEPT;
+MQ_EXPORT void mq_cleanup(void) MQ_NOEXCEPT;
+MQ_EXPORT void mq_context_initialize(MQ_Context *context) MQ_NOEXCEPT;
+MQ_EXPORT void mq_context_cleanup(MQ_Context *context) MQ_NOEXCEPT;
 
 /* SMTP callbacks: return false to decline (MailerQ moves on to the next
  * plugin), true to take control until MQ_continue/MQ_complete/MQ_retry. */
-MQ_EXPORT bool mq_smtp_in_connect(MQ_Context *context, MQ_Connection *connection);
-MQ_EXPORT bool mq_smtp_in_secure(MQ_Context *context, MQ_Connection *connection);
+MQ_EXPORT bool mq_smtp_in_connect(MQ_Context *context, MQ_Connection *connection) MQ_NOEXCEPT;
+MQ_EXPORT bool mq_smtp_in_secure(MQ_Context *context, MQ_Connection *connection) MQ_NOEXCEPT;
 MQ_EXPORT bool mq_smtp_in_authenticate(MQ_Context *context, MQ_Connection *connection,
                                        const char *login, size_t loginsize,
-                                       const char *password, size_t passwordsize);
+                                       const char *password, size_t passwordsize) MQ_NOEXCEPT;
 MQ_EXPORT bool mq_smtp_in_mailfrom(MQ_Context *context, MQ_Connection *connection,
-                                   MQ_Address *address);
+                                   MQ_Address *address) MQ_NOEXCEPT;
 MQ_EXPORT bool mq_smtp_in_rcptto(MQ_Context *context, MQ_Connection *connection,
-                                 MQ_Address *address);
+                                 MQ_Address *address) MQ_NOEXCEPT;
 MQ_EXPORT bool mq_smtp_in_data(MQ_Context *context, MQ_Connection *connection,
-                               const char *mime, size_t size);
+                               const char *mime, size_t size) MQ_NOEXCEPT;
 /* Called once per recipient. */
 MQ_EXPORT bool mq_smtp_in_message(MQ_Context *context, MQ_Connection *connection,
-                                  MQ_Message *message);
-MQ_EXPORT bool mq_smtp_in_close(MQ_Context *context, MQ_Connection *connection);
+                                  MQ_Message *message) MQ_NOEXCEPT;
+MQ_EXPORT bool mq_smtp_in_close(MQ_Context *context, MQ_Connection *connection) MQ_NOEXCEPT;
 MQ_EXPORT bool mq_smtp_out_data(MQ_Context *context, MQ_Connection *connection,
-                                MQ_Message *message);
+                                MQ_Message *message) MQ_NOEXCEPT;
 MQ_EXPORT bool mq_smtp_out_sent(MQ_Context *context, MQ_Connection *connection,
-                                MQ_Message *message);
+                                MQ_Message *message) MQ_NOEXCEPT;
 
 #ifdef __cplusplus
 }

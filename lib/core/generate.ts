@@ -25,11 +25,12 @@ export function readProjectRecord(directory: string): ProjectRecord | undefined 
   return record?.kind ? record : undefined;
 }
 
-/** Renders a whole project in memory: templates, then the license text. */
+/** Renders a whole project in memory: the files every kind has, its templates, then the license text. */
 export async function renderProject(kind: Kind, answers: Answers): Promise<ProjectFile[]> {
-  const context = kind.context(answers);
+  // `spdx` heads every source file: the license answer is an SPDX expression already.
+  const context = { ...kind.context(answers), spdx: String(answers.license), kind: kind.id };
   const files: ProjectFile[] = [];
-  for (const folder of kind.templateFolders?.(answers) ?? [kind.id]) files.push(...(await renderFolder(folder, context)));
+  for (const folder of ['_common', ...(kind.templateFolders?.(answers) ?? [kind.id])]) files.push(...(await renderFolder(folder, context)));
   files.push(...(kind.extraFiles?.(answers) ?? []));
   files.push(...(await licenseFiles(String(answers.license), String(answers.author))));
   return files.sort((a, b) => a.path.localeCompare(b.path));

@@ -59,9 +59,36 @@ export interface TemplateContext {
 const toolNote =
   '`vsmtp-plugin` is the command of generator-vsmtp-plugin, which made this project. It is not on npm yet: install it from a clone of its repository (`npm ci && npm install -g .`) or from a tarball made there by `npm pack` (`npm install -g ./generator-vsmtp-plugin-*.tgz`); its README says more. `verify` runs on Linux.';
 
+/** Versions of the actions the generated CI workflows use, bumped together here. */
+export const workflowPins = {
+  checkout: 'actions/checkout@v4',
+  rustToolchain: 'dtolnay/rust-toolchain@stable',
+  setupPython: 'actions/setup-python@v5',
+  setupNode: 'actions/setup-node@v4',
+  uploadArtifact: 'actions/upload-artifact@v4',
+};
+
+/** This generator as a generated CI workflow installs it: pinned to the version that rendered the project. */
+export const generatorPackage = {
+  name: 'generator-vsmtp-plugin',
+  version: generatorVersion,
+  spec: `generator-vsmtp-plugin@${generatorVersion}`,
+  /** Not published yet: workflows run their verify job only where a package source is configured. */
+  onNpm: false,
+};
+
+/** Renders templates/_partials/<name>.ejs with the calling template's context plus `data`. */
+function partial(context: object) {
+  return (name: string, data: object = {}) => {
+    const file = join(templatesRoot, '_partials', `${name}.ejs`);
+    return ejs.render(readFileSync(file, 'utf8'), { ...context, ...data }, { filename: file, async: false });
+  };
+}
+
 /** Renders every template of a folder in memory; nothing touches the disk. */
 export async function renderFolder(folder: string, kindContext: TemplateContext): Promise<ProjectFile[]> {
-  const context = { toolNote, ...kindContext };
+  const shared = { toolNote, workflowPins, generator: generatorPackage, ...kindContext };
+  const context = { ...shared, partial: partial(shared) };
   const root = join(templatesRoot, folder);
   const files: ProjectFile[] = [];
   for (const file of await listFiles(root)) {

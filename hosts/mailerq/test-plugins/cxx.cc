@@ -24,12 +24,12 @@ private:
 
 extern "C" {
 
-MQ_EXPORT int mq_version(void)
+MQ_EXPORT int mq_version(void) MQ_NOEXCEPT
 {
     return MQ_API_VERSION;
 }
 
-MQ_EXPORT bool mq_smtp_in_mailfrom(MQ_Context *, MQ_Connection *, MQ_Address *address)
+MQ_EXPORT bool mq_smtp_in_mailfrom(MQ_Context *, MQ_Connection *, MQ_Address *address) MQ_NOEXCEPT
 {
     Greeting greeting(MQ_email(address));
     MQ_log(MQ_INFO, greeting.text().c_str());

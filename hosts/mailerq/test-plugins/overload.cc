@@ -2,7 +2,7 @@
 // compiles as an overload, exported under a mangled name MailerQ never looks up.
 #include "mailerq.h"
 
-extern "C" MQ_EXPORT int mq_version(void)
+extern "C" MQ_EXPORT int mq_version(void) MQ_NOEXCEPT
 {
     return MQ_API_VERSION;
 }

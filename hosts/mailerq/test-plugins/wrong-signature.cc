@@ -3,7 +3,7 @@
 
 extern "C" {
 
-MQ_EXPORT int mq_version(void)
+MQ_EXPORT int mq_version(void) MQ_NOEXCEPT
 {
     return MQ_API_VERSION;
 }

@@ -10,7 +10,6 @@ import type { Answers, Question } from '../../core/question.js';
 import { packageRoot, type ProjectFile } from '../../core/render.js';
 import type { StepLog } from '../../core/report.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
-import { workflowPins } from '../vsmtp/profiles.js';
 import { questions } from './questions.js';
 
 const hostDir = join(packageRoot, 'hosts', 'lgc');
@@ -36,6 +35,9 @@ export const pins = {
   /** pip >= 25.1 installs PEP 735 dependency groups (`pip install --group dev`). */
   pip: '26.3',
   poetry: '2.5.1',
+  /** The linters `make lint` installs on demand (an optional group), never for build or test. */
+  ruff: '0.17.6',
+  mypy: '2.4.1',
   /** The runtime the tests use: the reference host's own pin (hosts/lgc/requirements.txt). */
   get wasmtime(): string {
     return /^wasmtime==(\S+)$/m.exec(readFileSync(join(hostDir, 'requirements.txt'), 'utf8'))![1]!;
@@ -74,6 +76,19 @@ const verifyOptions: Question[] = [
   timeoutOption(120),
 ];
 
+/** An email address as Poetry's pyproject schema accepts it (format "email"), no spaces or angle brackets. */
+const emailAddress = /^(?!\.)(?!.*\.\.)[^\s<>@]+(?<!\.)@[^\s<>@.]+(\.[^\s<>@.]+)+$/;
+
+/**
+ * The author as a PEP 621 `authors` table: "Name <email>" split in two; any other
+ * text (an address that no validator would take included) is all name.
+ */
+function pep621Author(author: string): string {
+  const [, name, email] = /^(.*?)\s*<([^<>]*)>$/.exec(author) ?? [];
+  if (name === undefined || email === undefined || !emailAddress.test(email)) return `{ name = ${toml(author)} }`;
+  return name.trim() ? `{ name = ${toml(name.trim())}, email = ${toml(email)} }` : `{ email = ${toml(email)} }`;
+}
+
 function context(answers: Answers) {
   const name = String(answers.name);
   return {
@@ -85,12 +100,12 @@ function context(answers: Answers) {
     bindings: apiBindings[String(answers.api) as Api],
     description: String(answers.description),
     author: String(answers.author),
+    pep621Author: pep621Author(String(answers.author)),
     tool: String(answers['package-tool']),
     license: String(answers.license),
     pins,
     toml,
     python: (text: string) => JSON.stringify(text),
-    workflowPins,
   };
 }
 

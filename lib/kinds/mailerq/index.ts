@@ -10,7 +10,6 @@ import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
 import { packageRoot } from '../../core/render.js';
 import type { StepLog } from '../../core/report.js';
-import { workflowPins } from '../vsmtp/profiles.js';
 import { callbacks } from './callbacks.js';
 import { questions } from './questions.js';
 
@@ -65,7 +64,6 @@ function context(answers: Answers) {
     description: String(answers.description),
     license: String(answers.license),
     standInHeader: readFileSync(standInHeader, 'utf8'),
-    workflowPins,
   };
 }
 

@@ -39,7 +39,7 @@ export const questions: Question[] = [
     help: 'optional callbacks to implement, comma-separated (mq_version is always there)',
     type: 'multi',
     choices: callbacks.map((c) => ({ value: c.name, title: c.name, description: c.when })),
-    default: ['mq_initialize', 'mq_smtp_in_connect', 'mq_smtp_in_mailfrom', 'mq_cleanup'],
+    default: ['mq_initialize', 'mq_smtp_in_connect', 'mq_smtp_in_mailfrom', 'mq_smtp_in_close', 'mq_cleanup'],
   },
   descriptionQuestion('A MailerQ plugin', 'README'),
   authorQuestion('LICENSE', (name) => name),

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'smol-toml';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
@@ -10,7 +11,6 @@ import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
 import { packageRoot } from '../../core/render.js';
 import type { StepLog } from '../../core/report.js';
-import { workflowPins } from '../vsmtp/profiles.js';
 import { questions } from './questions.js';
 
 const host = join(packageRoot, 'hosts', 'vpl', 'vpl_host.py');
@@ -49,18 +49,23 @@ function context(answers: Answers) {
     destructor: answers.destructor === true,
     language: String(answers.language),
     license: String(answers.license),
+    author: String(answers.author),
     toml,
-    workflowPins,
   };
+}
+
+/** The package `make` writes, named from metadata.toml: packages of earlier versions may lie beside it. */
+function packageName(project: string): string {
+  const { metadata } = parse(readFileSync(join(project, 'metadata.toml'), 'utf8')) as { metadata?: { name?: unknown; version?: unknown } };
+  return `${String(metadata?.name)}-${String(metadata?.version)}.vpl`;
 }
 
 async function buildPackage(project: string, log: StepLog): Promise<string | undefined> {
   return log.run('build package', async () => {
     const make = await run('make', [], { cwd: project, timeoutMs: 30 * 60_000 });
     if (make.exitCode !== 0) throw new Error(failureTail(make));
-    const packages = readdirSync(project).filter((file) => file.endsWith('.vpl'));
-    if (packages.length !== 1) throw new Error(`expected one .vpl in ${project} after make, found ${packages.length}`);
-    const path = join(project, packages[0]!);
+    const path = join(project, packageName(project));
+    if (!existsSync(path)) throw new Error(`make did not write ${path}, the package metadata.toml's name and version call for`);
     return { value: path, detail: path };
   });
 }

@@ -27,10 +27,19 @@ export const questions: Question[] = [
   {
     name: 'objfile',
     message: 'Object file name',
-    help: 'shared object inside the package ([metadata] objfile)',
+    help: 'shared object at the package root ([metadata] objfile); any file name, e.g. plugin.so or plugin.obj',
     type: 'string',
     default: 'plugin.so',
-    validate: (value) => (/^[A-Za-z0-9_][A-Za-z0-9._+-]*\.so$/.test(value) && value.length <= 64 ? undefined : 'must be a plain file name ending in .so (letters, digits, ".", "_", "+", "-"), at most 64 characters'),
+    // Any name will do (the vplugin crate's tutorial suggests plugin.obj), but the object
+    // sits at the archive root beside metadata.toml and the Makefile takes it unquoted.
+    validate: rules.all(
+      rules.nonEmpty,
+      (value) => (/[/\\]/.test(value) ? 'must be a file name at the package root, without "/" or "\\"' : undefined),
+      (value) => (value === 'metadata.toml' ? 'must not be metadata.toml, which the package holds beside the object' : undefined),
+      (value) =>
+        /^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(value) ? undefined : 'must be a plain file name: letters, digits, ".", "_", "+", "-", starting with a letter, digit or "_"',
+      rules.maxLength(64),
+    ),
   },
   {
     name: 'entry',

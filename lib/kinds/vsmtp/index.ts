@@ -13,7 +13,7 @@ import type { StepLog } from '../../core/report.js';
 import { mismatches, readArtifact, readProject, type ProjectFacts } from './compat.js';
 import { closureDifferences, parseTree, treeArgs, type ClosureCrate } from './closure.js';
 import { cargoMessages, detectToolchain, ensureHost, installToolchain, missingToolchain, rhaiHash, rustcRelease } from './host.js';
-import { alignLines, closureFile, lockPlaceholder, profileById, profiles, workflowPins } from './profiles.js';
+import { alignLines, closureFile, lockPlaceholder, profileById, profiles } from './profiles.js';
 import { defaultSeed, questions } from './questions.js';
 
 const tools: Tool[] = [tool.cargo('builds the plugin and the reference host'), tool.rustc('compiles the plugin and the reference host')];
@@ -74,7 +74,6 @@ function context(answers: Answers) {
     profiles,
     seed,
     seedLiteral: seedLiteral(seed),
-    workflowPins,
     toml,
     alignLines,
     // The host's lock, as cargo writes it for this crate: the plugin builds the host's rhai.
@@ -104,7 +103,7 @@ async function buildPlugin(project: string): Promise<BuiltPlugin> {
       if (so) return { so, rhaiHash: rhaiHash(messages) };
     }
   }
-  throw new Error('cargo built no cdylib: Cargo.toml needs [lib] crate-type = ["cdylib"]');
+  throw new Error('cargo built no cdylib: Cargo.toml\'s [lib] crate-type needs "cdylib"');
 }
 
 /** rhai's closure as cargo resolved it for the plugin. */

@@ -32,7 +32,7 @@ export interface HostProfile {
   /** rhai's features as the plugin asks for them (the closure files hold the result). */
   rhaiDefaultFeatures: boolean;
   rhaiFeatures: string[];
-  /** The rhai-dylib the host links; only the reference host does, the plugin never. */
+  /** The rhai-dylib the host links: the reference host's, and the plugin's tests/load.rs (a dev-dependency). */
   rhaiDylib: string;
   rhaiDylibFeatures: string[];
   /** Normal and build dependencies enabling the host's features on rhai's closure. */
@@ -176,9 +176,3 @@ export function profileById(id: string): HostProfile {
   return profile;
 }
 
-/** Versions of the tools the generated CI workflow uses, bumped together here. */
-export const workflowPins = {
-  checkout: 'actions/checkout@v4',
-  rustToolchain: 'dtolnay/rust-toolchain@stable',
-  setupPython: 'actions/setup-python@v5',
-};
