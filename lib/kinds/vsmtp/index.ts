@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { cacheNote } from '../../core/cache.js';
+import { lock } from 'proper-lockfile';
+import { cacheDir, cacheNote, hashOf } from '../../core/cache.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
@@ -12,7 +13,7 @@ import type { Answers, Question } from '../../core/question.js';
 import type { StepLog } from '../../core/report.js';
 import { mismatches, readArtifact, readProject, type ProjectFacts } from './compat.js';
 import { closureDifferences, parseTree, treeArgs, type ClosureCrate } from './closure.js';
-import { cargoMessages, detectToolchain, ensureHost, installToolchain, missingToolchain, rhaiHash, rustcRelease } from './host.js';
+import { cargoMessages, detectToolchain, ensureHost, installToolchain, missingToolchain, rhaiHash, rustcRelease, type Toolchain } from './host.js';
 import { alignLines, closureFile, lockPlaceholder, profileById, profiles } from './profiles.js';
 import { defaultSeed, questions } from './questions.js';
 
@@ -90,18 +91,38 @@ interface BuiltPlugin {
   rhaiHash?: string;
 }
 
-async function buildPlugin(project: string): Promise<BuiltPlugin> {
-  const build = await run('cargo', ['build', '--release', '--message-format=json-render-diagnostics'], {
-    cwd: project,
-    timeoutMs: 30 * 60_000,
-  });
-  if (build.exitCode !== 0) throw new Error(failureTail(build));
-  const messages = cargoMessages(build.stdout);
-  for (const message of [...messages].reverse()) {
-    if (message.reason === 'compiler-artifact' && message.target?.kind.includes('cdylib')) {
-      const so = message.filenames?.find((file) => file.endsWith('.so'));
-      if (so) return { so, rhaiHash: rhaiHash(messages) };
+/**
+ * Builds the plugin in a target directory shared by every project built with this
+ * rustc and target, so rhai, most of the build, compiles once, not once per project:
+ * cargo keys each crate it builds by version, features, profile and rustc. A user's
+ * own CARGO_TARGET_DIR is used as it is. The library is copied into the project
+ * (target/verify/) under a lock held across build and copy, as projects with one
+ * crate name write the same file in a shared directory.
+ */
+async function buildPlugin(project: string, toolchain: Toolchain): Promise<BuiltPlugin> {
+  const targetDir = process.env.CARGO_TARGET_DIR || join(cacheDir(), 'plugin-target', hashOf(toolchain.rustcVerbose));
+  await mkdir(targetDir, { recursive: true });
+  const release = await lock(targetDir, { lockfilePath: join(targetDir, '.vsmtp-plugin-verify.lock'), retries: { retries: 3600, minTimeout: 200, maxTimeout: 1000 } });
+  try {
+    const build = await run('cargo', ['build', '--release', '--message-format=json-render-diagnostics'], {
+      cwd: project,
+      env: { ...process.env, CARGO_TARGET_DIR: targetDir },
+      timeoutMs: 30 * 60_000,
+    });
+    if (build.exitCode !== 0) throw new Error(failureTail(build));
+    const messages = cargoMessages(build.stdout);
+    for (const message of [...messages].reverse()) {
+      if (message.reason === 'compiler-artifact' && message.target?.kind.includes('cdylib')) {
+        const built = message.filenames?.find((file) => file.endsWith('.so'));
+        if (!built) continue;
+        const so = join(project, 'target', 'verify', basename(built));
+        await mkdir(dirname(so), { recursive: true });
+        await copyFile(built, so);
+        return { so, rhaiHash: rhaiHash(messages) };
+      }
     }
+  } finally {
+    await release();
   }
   throw new Error('cargo built no cdylib: Cargo.toml\'s [lib] crate-type needs "cdylib"');
 }
@@ -137,8 +158,8 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     });
   }
   const projectToolchain = project ? await detectToolchain(project) : undefined;
-  const built: BuiltPlugin | undefined = project ? await log.run('build plugin', async () => {
-    const plugin = await buildPlugin(project);
+  const built: BuiltPlugin | undefined = project && projectToolchain ? await log.run('build plugin', async () => {
+    const plugin = await buildPlugin(project, projectToolchain);
     return { value: plugin, detail: plugin.so };
   }) : target.artifact ? { so: target.artifact } : undefined;
   if (!built) {
