@@ -18,6 +18,7 @@ import { resolveAnswers, type AnswerValue, type Question } from './core/question
 import { terminalProgress } from './core/progress.js';
 import { verifiedLine, type Progress, type VerifyReport } from './core/report.js';
 import { locate, verify, verifyOptions } from './core/verify.js';
+import { availableSandbox, installSandbox } from './core/sandbox.js';
 import { kindById, kinds } from './kinds/index.js';
 import { generatorVersion } from './core/render.js';
 
@@ -314,7 +315,13 @@ function commandDoctor(args: string[]): number {
     ),
   ].join('\n')).join('\n');
   const ok = positionals[0] ? report[0]!.ready : report.some((entry) => entry.ready);
-  print(values.json === true, { ok, kinds: report.map((e) => ({ kind: e.kind, ready: e.ready, tools: e.tools.map(({ command, label, found, version, path, why, install }) => ({ command, label, found: found ?? null, version, path, why, install })) })) }, text);
+  // Not part of readiness: without one, a project still verifies (rlimits only, with a warning).
+  const sandbox = availableSandbox();
+  const sandboxText = sandbox.tool
+    ? `sandbox: ${sandbox.version} (${sandbox.tool}): verify confines the native hosts`
+    : `sandbox: NONE (${sandbox.why}): a project's verify runs with rlimits only, a bare artifact is refused without --no-sandbox; ${installSandbox}`;
+  const sandboxJson = sandbox.tool ? { tool: sandbox.tool, version: sandbox.version } : { tool: null, why: sandbox.why, install: installSandbox };
+  print(values.json === true, { ok, sandbox: sandboxJson, kinds: report.map((e) => ({ kind: e.kind, ready: e.ready, tools: e.tools.map(({ command, label, found, version, path, why, install }) => ({ command, label, found: found ?? null, version, path, why, install })) })) }, `${text}\n${sandboxText}`);
   return ok ? EXIT.ok : EXIT.skipped;
 }
 

@@ -41,7 +41,7 @@ describe.each([
     expect(out.verify).toMatchObject({ kind: 'vpl', ok: true, status: 'passed' });
     expect(out.verify.artifact).toBe(join(project, 'demo-1.2.3.vpl'));
     const names = out.verify.steps.map((s: any) => s.name);
-    expect(names).toEqual(['build package', 'host: open archive', 'host: check entries', 'host: extract', 'host: read metadata', 'host: find object', 'host: load object', 'host: entry point', 'host: destructor', 'host: vplugin crate']);
+    expect(names).toEqual(['build package', 'sandbox', 'host: open archive', 'host: check entries', 'host: extract', 'host: read metadata', 'host: find object', 'host: load object', 'host: entry point', 'host: destructor', 'host: vplugin crate']);
     const step = (name: string) => out.verify.steps.find((s: any) => s.name === `host: ${name}`);
     expect(step('destructor').detail).toMatch(out.answers.destructor ? /called vplugin_exit/ : /no vplugin_exit/);
     // A custom entry point comes with the spec's vplugin_init beside it, so the vplugin
@@ -141,7 +141,7 @@ describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
     // A misbehaving entry point is a fault injected; anything earlier, a hostile file.
     const isFault = step === 'entry point';
     if (isFault) count('plugin faults: vpl', { injected: 1 });
-    const before = readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-verify-')).sort();
+    const before = readdirSync(tmpdir()).filter((name) => name.startsWith('vsmtp-plugin-sandbox-')).sort();
     const { exitCode, report } = await verify(build());
     expect(exitCode).toBe(1);
     expect(report.ok).toBe(false);
@@ -151,16 +151,17 @@ describe('verify refuses a broken or hostile .vpl, naming the fault', () => {
     expect(report.cause).toMatch(message);
     expect(existsSync(join(dir, 'escaped.txt'))).toBe(false);
     expect(existsSync('/tmp/planted.txt')).toBe(false);
-    // The private extraction directory (inside verify's scratch folder) is gone.
-    expect(readdirSync(tmpdir()).filter((name) => name.startsWith('vpl-verify-')).sort()).toEqual(before);
+    // The private extraction directory (inside the sandbox's scratch folder) is gone.
+    expect(readdirSync(tmpdir()).filter((name) => name.startsWith('vsmtp-plugin-sandbox-')).sort()).toEqual(before);
     count(isFault ? 'plugin faults: vpl' : 'hostile .vpl', isFault ? { handled: 1 } : { refused: 1 });
   });
 
-  it('an entry point that forks: nothing it started outlives verify', { timeout: LONG }, async () => {
+  it('an entry point that forks: reported, and nothing it started outlives verify', { timeout: LONG }, async () => {
     const path = pack('forks', [{ name: 'metadata.toml', data: metadata(good) }, { name: 'plugin.so', data: object(-3) }]);
     await fault('plugin faults: vpl', async () => {
-      const { exitCode } = await verify(path);
-      expect(exitCode).toBe(0);
+      const { exitCode, report } = await verify(path);
+      expect(exitCode).toBe(1);
+      expect(report.cause).toMatch(/nothing left running: the plugin left 1 processes running after the host exited; the sandbox killed them/);
       const survivors = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('sleep 987654'));
       expect(survivors).toEqual([]);
     });

@@ -1,6 +1,18 @@
+import { constants } from 'node:os';
 import { lastLines, outputLimit, run, type RunResult } from './exec.js';
 import type { StepLog } from './report.js';
+import { availableSandbox, confine, sandboxSettings } from './sandbox.js';
 import { sanitizerSummary } from './sanitizer.js';
+
+/** Signals the rlimits send, as what the plugin did. */
+const limitSignals: Record<string, string> = {
+  SIGXCPU: 'used up its CPU time limit (--cpu-seconds) and was stopped',
+  SIGXFSZ: 'wrote a file past the file size limit (--max-file-mb) and was stopped',
+};
+
+function signalName(number: number): string | undefined {
+  return Object.entries(constants.signals).find(([, value]) => value === number)?.[0];
+}
 
 export interface HostOutcome {
   result: RunResult;
@@ -16,11 +28,25 @@ export interface HostOutcome {
  * own, named after the step it was in (the first of `expected` it never reported).
  * A host built with sanitizers prints their reports on stderr: the first failed step
  * then carries their summary (`hostFrames` matches the host's own stack frames, left out).
+ * A host that loads native code runs confined (`confine`: its inputs beyond the binary
+ * and the path arguments, the directories it may write, whether it is sanitized); the
+ * first such run of a verify adds a `sandbox` step saying how.
  */
-export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; env?: Record<string, string>; prefix?: string; hostFrames?: RegExp }): Promise<HostOutcome> {
+export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; env?: Record<string, string>; prefix?: string; hostFrames?: RegExp; confine?: { read?: string[]; writable?: string[]; sanitized?: boolean } }): Promise<HostOutcome> {
   const label = options.prefix ?? 'host';
+  const settings = sandboxSettings();
+  const available = availableSandbox();
+  const confined = options.confine && (await confine(binary, args, { tool: settings.enabled ? available.tool : undefined, limits: settings.limits, ...options.confine }));
+  if (confined && !log.confinement) {
+    log.confinement = confined.confinement;
+    const why = confined.confinement.tool !== 'none' ? '' : settings.enabled ? `\nno sandbox can be made here: ${'why' in available ? available.why : ''}` : '\n--no-sandbox';
+    log.add({ name: 'sandbox', ok: true, status: confined.confinement.tool === 'none' ? 'warned' : 'passed', ms: 0, detail: `${'version' in available && confined.confinement.tool !== 'none' ? `${available.version}; ` : ''}${confined.summary}${why}` });
+  }
   log.begin(`${label}: running`);
-  const result = await run(binary, args, { timeoutMs: options.timeoutMs, env: options.env && { ...process.env, ...options.env } });
+  const env = confined ? { ...process.env, ...confined.env, ...options.env } : options.env && { ...process.env, ...options.env };
+  const ran = await run(confined?.file ?? binary, confined?.args ?? args, { timeoutMs: options.timeoutMs, env }).finally(() => confined?.cleanup());
+  // Inside the sandbox a shell waits for the host: its death by a signal comes back as 128 + the signal.
+  const result = confined && !ran.signal && ran.exitCode !== undefined && ran.exitCode > 128 ? { ...ran, signal: signalName(ran.exitCode - 128) } : ran;
   const sanitizer = sanitizerSummary(result.stderr, options.hostFrames);
   const seen: string[] = [];
   let reportedFailure = false;
@@ -49,7 +75,7 @@ export async function runHost(binary: string, args: string[], log: StepLog, opti
   const why = {
     timeout: `timed out after ${options.timeoutMs / 1000} s (the plugin hangs or blocks)`,
     output: `wrote more than ${outputLimit / 1024 / 1024} MB of output and was stopped`,
-    signal: `crashed with ${result.signal}`,
+    signal: limitSignals[result.signal ?? ''] ?? `crashed with ${result.signal}`,
     exit: `exited with ${result.exitCode} before reporting "${step}"`,
   }[kind];
   const stderr = sanitizer ?? lastLines(result.stderr, 10);

@@ -1,3 +1,4 @@
+import type { Confinement } from './sandbox.js';
 import { ToolchainMissing } from './errors.js';
 
 /** 'warned': passed, but the real host would misbehave (the detail says how). */
@@ -20,6 +21,8 @@ export interface VerifyReport {
   steps: Step[];
   /** The most likely reason for a failure, in words a plugin author can act on. */
   cause?: string;
+  /** The sandbox and limits the host ran under (native hosts). */
+  confinement?: Confinement;
 }
 
 /** What a front end is told while verify works: a step began, what it is doing, how it ended. */
@@ -34,6 +37,8 @@ const silent: Progress = { begin: () => undefined, note: () => undefined, end: (
 /** Collects steps as they finish, telling a front end when each begins and ends. */
 export class StepLog {
   readonly steps: Step[] = [];
+  /** How the host that loaded the plugin was confined, once one has run. */
+  confinement?: Confinement;
   constructor(private readonly progress: Progress = silent) {}
 
   add(step: Step): Step {

@@ -6,6 +6,7 @@ import { readProjectRecord } from './generate.js';
 import type { Kind, VerifyTarget } from './kind.js';
 import { checkAnswer, type Answers } from './question.js';
 import { StepLog, type Progress, type VerifyReport } from './report.js';
+import { availableSandbox, configureSandbox, installSandbox } from './sandbox.js';
 
 /** Finds the kind of a project directory (recorded answers first) or of an artifact. */
 export function locate(path: string): { kind: Kind; target: VerifyTarget } {
@@ -57,10 +58,18 @@ export async function verify(kind: Kind, target: VerifyTarget, options: Answers,
     log.add({ name: 'platform', ok: false, status: 'skipped', ms: 0, detail: cause });
     return { kind: kind.id, ok: false, status: 'skipped', artifact: null, steps: log.steps, cause };
   }
+  configureSandbox(options);
+  const sandbox = availableSandbox();
+  // A bare artifact is the untrusted case: someone else's code, never run unconfined unasked.
+  if (target.artifact && options.sandbox !== false && kind.verifyOptions.some((q) => q.name === 'sandbox') && !sandbox.tool) {
+    const cause = `no sandbox can be made here (${sandbox.why}), and a bare artifact runs someone else's code with your rights: ${installSandbox}, or pass --no-sandbox to run it anyway`;
+    log.add({ name: 'sandbox', ok: false, status: 'skipped', ms: 0, detail: cause });
+    return { kind: kind.id, ok: false, status: 'skipped', artifact: null, steps: log.steps, cause };
+  }
   try {
     const { artifact, cause } = await kind.verify(target, options, log);
     const failed = log.failed || artifact === null;
-    return { kind: kind.id, ok: !failed, status: failed ? 'failed' : 'passed', artifact, cause: failed ? (cause ?? firstFailure(log)) : undefined, steps: log.steps };
+    return { kind: kind.id, ok: !failed, status: failed ? 'failed' : 'passed', artifact, cause: failed ? (cause ?? firstFailure(log)) : undefined, steps: log.steps, ...(log.confinement ? { confinement: log.confinement } : {}) };
   } catch (error) {
     if (error instanceof ToolchainMissing) {
       log.add({ name: 'toolchain', ok: false, status: 'skipped', ms: 0, detail: error.message });

@@ -6,6 +6,7 @@ import { cachedBuild, cacheNote, hashOf, type CacheHit } from '../../core/cache.
 import { failureTail, lastLines, requireTools, run, type Tool } from '../../core/exec.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
 import { runHost, type HostOutcome } from '../../core/host-process.js';
+import { sandboxOptions } from '../../core/sandbox.js';
 import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
 import { packageRoot } from '../../core/render.js';
@@ -38,6 +39,7 @@ const verifyOptions: Question[] = [
     type: 'boolean',
     default: true,
   },
+  ...sandboxOptions,
 ];
 
 const sanitizerFlags = ['-fsanitize=address,undefined', '-fno-omit-frame-pointer', '-fno-sanitize-recover=undefined'];
@@ -185,7 +187,7 @@ async function runPlugins(host: string, artifact: string, files: string[], label
     for (const name of files) await copyFile(artifact, join(dir, name));
     const args = ['--plugin-dir', dir, '--api-version', settings.apiVersion, '--timeout-ms', '2000', '--recipients', String(recipients.length), ...(settings.extra ?? [])];
     const sanitized = Boolean(settings.extra);
-    return await runHost(host, args, log, { timeoutMs: settings.timeoutMs, expected: hostSteps(files, sanitized), prefix: label, hostFrames });
+    return await runHost(host, args, log, { timeoutMs: settings.timeoutMs, expected: hostSteps(files, sanitized), prefix: label, hostFrames, confine: { sanitized } });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
 import { runHost } from '../../core/host-process.js';
+import { sandboxOptions } from '../../core/sandbox.js';
 import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
 import { packageRoot } from '../../core/render.js';
@@ -32,6 +31,7 @@ const verifyOptions: Question[] = [
     validate: questions.find((q) => q.name === 'entry')!.validate,
   },
   timeoutOption(30),
+  ...sandboxOptions,
 ];
 
 function context(answers: Answers) {
@@ -78,14 +78,13 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
   if (!artifact) return { artifact: null };
 
   const entry = String(options.entry ?? target.answers?.entry ?? 'vplugin_init');
-  // The host extracts into a private directory under TMPDIR; this scratch folder
-  // catches it even when a plugin crashes or hangs before the host can clean up.
-  const scratch = await mkdtemp(join(tmpdir(), 'vpl-verify-'));
+  // The host extracts under TMPDIR: the sandbox's scratch directory, removed even when
+  // a plugin crashes or hangs before the host can clean up.
   await runHost('python3', [host, artifact, '--entry', entry], log, {
     timeoutMs: Number(options.timeout) * 1000,
     expected: hostSteps,
-    env: { TMPDIR: scratch },
-  }).finally(() => rm(scratch, { recursive: true, force: true }));
+    confine: {},
+  });
   return { artifact };
 }
 

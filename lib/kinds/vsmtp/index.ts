@@ -8,6 +8,7 @@ import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
 import { runHost } from '../../core/host-process.js';
+import { sandboxOptions } from '../../core/sandbox.js';
 import type { Kind, VerifyTarget } from '../../core/kind.js';
 import type { Answers, Question } from '../../core/question.js';
 import type { StepLog } from '../../core/report.js';
@@ -47,6 +48,7 @@ const verifyOptions: Question[] = [
     type: 'string',
   },
   timeoutOption(30),
+  ...sandboxOptions,
 ];
 
 /** The Rust array literal as rustfmt lays it out (one line when it fits in 100 columns). */
@@ -226,7 +228,9 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     const args = ['--seed', hostSeed.replace(/ /g, ''), '--config-dir', config, '--import', `plugins/${stem}`, '--script-ext', profile.scriptExtension];
     if (script) args.push('--script', script);
     const expected = script ? hostSteps : hostSteps.filter((name) => !name.includes('script'));
-    const { failure } = await runHost(host.binary, args, log, { timeoutMs: timeout * 1000, expected });
+    // The config directory's links point at the library and the services: kept readable.
+    const read = [resolve(artifact), ...(project ? [resolve(project, 'services')] : [])];
+    const { failure } = await runHost(host.binary, args, log, { timeoutMs: timeout * 1000, expected, confine: { read } });
     let cause: string | undefined = differences.length ? differences.join('; ') : undefined;
     const failedStep = log.steps.find((step) => step.status === 'failed' && step.name.startsWith('host: '));
     if (failure?.kind === 'timeout') cause ??= 'the plugin does not return: a function loops or blocks';
