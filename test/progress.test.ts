@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lineProgress, terminalProgress } from '../lib/core/progress.js';
+import { cargoProgress } from '../lib/kinds/vsmtp/host.js';
 import type { Step } from '../lib/core/report.js';
 import { cli, tempDir } from './helpers.js';
 
@@ -57,6 +58,20 @@ describe('progress lines', () => {
     progress.begin('build plugin');
     progress.end(step('skipped'));
     expect(verbose.out()).toBe('.... build plugin\n\x1b[33mskip\x1b[0m build plugin (2.5 s)\n');
+  });
+});
+
+describe("cargo's progress", () => {
+  it('counts the crates cargo finished out of the total, naming the last one compiled, and never a fresh one', () => {
+    const notes: string[] = [];
+    const progress = cargoProgress(3, (text) => notes.push(text), 0);
+    const artifact = (id: string, name: string, fresh: boolean) => JSON.stringify({ reason: 'compiler-artifact', package_id: id, target: { name }, fresh });
+    progress(artifact('serde 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)', 'serde', true));
+    progress('{"reason":"build-script-executed","package_id":"serde 1.0.0"}');
+    progress(artifact('libc 0.2.140 (registry+https://github.com/rust-lang/crates.io-index)', 'build-script-build', false));
+    progress('not json from a build script');
+    progress(artifact('registry+https://github.com/rust-lang/crates.io-index#rhai@1.27.0', 'rhai', false));
+    expect(notes).toEqual(['compiled 2 of 3 crates (libc)', 'compiled 3 of 3 crates (rhai)']);
   });
 });
 

@@ -19,6 +19,8 @@ export interface RunOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
   timeoutMs: number;
+  /** Each whole line of standard output as it arrives (progress from a tool's JSON messages). */
+  onLine?: (line: string) => void;
 }
 
 let echo: NodeJS.WritableStream | undefined;
@@ -69,6 +71,13 @@ export async function run(file: string, args: string[], options: RunOptions): Pr
     }
   };
   child.stdout?.on('data', count);
+  let partial = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (!options.onLine) return;
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) options.onLine(line);
+  });
   child.stderr?.on('data', count);
   // When it exits, whatever it left running goes too: a forked grandchild holding
   // its output pipes open would otherwise keep this waiting forever.

@@ -67,6 +67,29 @@ export function cargoMessages(stdout: string): CargoMessage[] {
 }
 
 /**
+ * Reads cargo's JSON messages as they come and notes "compiled N of M crates (name)",
+ * at most every 2 s (fresh crates only counted): a first build of rhai takes minutes, a spinner alone says nothing.
+ */
+/** A package's name from its cargo id: "libc 0.2.140 (registry+…)" (cargo < 1.77) or "registry+…#libc@0.2.140". */
+function packageName(id: string): string {
+  const spec = id.includes('#') ? id.slice(id.lastIndexOf('#') + 1) : id.split(' ')[0]!;
+  return spec.includes('@') ? spec.slice(0, spec.indexOf('@')) : spec.slice(spec.lastIndexOf('/') + 1);
+}
+
+export function cargoProgress(total: number | undefined, note: (text: string) => void, everyMs = 2000): (line: string) => void {
+  const done = new Set<string>();
+  let shown = 0;
+  return (line) => {
+    if (!line.startsWith('{"reason":"compiler-artifact"')) return;
+    const message = JSON.parse(line) as { package_id: string; target: { name: string }; fresh: boolean };
+    done.add(message.package_id);
+    if (message.fresh || performance.now() - shown < everyMs) return;
+    shown = performance.now();
+    note(`compiled ${done.size}${total ? ` of ${total}` : ''} crates (${packageName(message.package_id)})`);
+  };
+}
+
+/**
  * The hash cargo gives the compiled rhai (`librhai-<hash>.rlib`), from the messages of
  * a build. It covers rhai's version, features, profile, rustc and every dependency's
  * own hash: two builds with the same hash are the same compiled rhai.

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -14,7 +14,7 @@ import type { Answers, Question } from '../../core/question.js';
 import type { StepLog } from '../../core/report.js';
 import { mismatches, readArtifact, readProject, type ProjectFacts } from './compat.js';
 import { closureDifferences, parseTree, treeArgs, type ClosureCrate } from './closure.js';
-import { cargoMessages, detectToolchain, ensureHost, installToolchain, missingToolchain, rhaiHash, rustcRelease, type Toolchain } from './host.js';
+import { cargoMessages, cargoProgress, detectToolchain, ensureHost, installToolchain, missingToolchain, rhaiHash, rustcRelease, type Toolchain } from './host.js';
 import { alignLines, closureFile, lockPlaceholder, profileById, profiles } from './profiles.js';
 import { defaultSeed, questions } from './questions.js';
 
@@ -101,15 +101,21 @@ interface BuiltPlugin {
  * (target/verify/) under a lock held across build and copy, as projects with one
  * crate name write the same file in a shared directory.
  */
-async function buildPlugin(project: string, toolchain: Toolchain): Promise<BuiltPlugin> {
+async function buildPlugin(project: string, toolchain: Toolchain, note: (text: string) => void): Promise<BuiltPlugin> {
   const targetDir = process.env.CARGO_TARGET_DIR || join(cacheDir(), 'plugin-target', hashOf(toolchain.rustcVerbose));
   await mkdir(targetDir, { recursive: true });
   const release = await lock(targetDir, { lockfilePath: join(targetDir, '.vsmtp-plugin-verify.lock'), retries: { retries: 3600, minTimeout: 200, maxTimeout: 1000 } });
   try {
+    const total = await cratesToBuild(project);
+    const deps = join(targetDir, 'release', 'deps');
+    if (!existsSync(deps) || !readdirSync(deps).some((file) => /^librhai-[0-9a-f]+\.rlib$/.test(file))) {
+      note(`first build with rustc ${rustcRelease(toolchain)}: compiling rhai and its closure once (a few minutes on 2 cores); later projects reuse it`);
+    }
     const build = await run('cargo', ['build', '--release', '--message-format=json-render-diagnostics'], {
       cwd: project,
       env: { ...process.env, CARGO_TARGET_DIR: targetDir },
       timeoutMs: 30 * 60_000,
+      onLine: cargoProgress(total, note),
     });
     if (build.exitCode !== 0) throw new Error(failureTail(build));
     const messages = cargoMessages(build.stdout);
@@ -127,6 +133,12 @@ async function buildPlugin(project: string, toolchain: Toolchain): Promise<Built
     await release();
   }
   throw new Error('cargo built no cdylib: Cargo.toml\'s [lib] crate-type needs "cdylib"');
+}
+
+/** The packages a release build of the project compiles (normal and build graphs), for progress; undefined when cargo tree cannot tell. */
+async function cratesToBuild(project: string): Promise<number | undefined> {
+  const tree = await run('cargo', ['tree', '--offline', '-e', 'normal,build', '--prefix', 'none', '--no-dedupe', '-f', '{p}'], { cwd: project, timeoutMs: 60_000 });
+  return tree.exitCode === 0 ? new Set(tree.stdout.split('\n').filter(Boolean)).size : undefined;
 }
 
 /** rhai's closure as cargo resolved it for the plugin. */
@@ -160,8 +172,8 @@ async function verify(target: VerifyTarget, options: Answers, log: StepLog) {
     });
   }
   const projectToolchain = project ? await detectToolchain(project) : undefined;
-  const built: BuiltPlugin | undefined = project && projectToolchain ? await log.run('build plugin', async () => {
-    const plugin = await buildPlugin(project, projectToolchain);
+  const built: BuiltPlugin | undefined = project && projectToolchain ? await log.run('build plugin', async (note) => {
+    const plugin = await buildPlugin(project, projectToolchain, note);
     return { value: plugin, detail: plugin.so };
   }) : target.artifact ? { so: target.artifact } : undefined;
   if (!built) {
