@@ -317,7 +317,7 @@ function benchVerify(runs: number, kind: string): Row[] {
     const dir = join(base, `verify-${kind}-${i}`);
     const project = join(dir, 'bench');
     run(process.execPath, [cli, 'new', kind, project, '--yes', '--no-git']);
-    // No CARGO_TARGET_DIR: verify builds plugins in the cache's shared plugin-target, as for a user.
+    // No CARGO_TARGET_DIR: verify builds plugins and hosts in the cache's shared cargo-target, as for a user.
     const { CARGO_TARGET_DIR: _, ...inherited } = process.env;
     const env = { ...inherited, VSMTP_PLUGIN_CACHE: join(dir, 'cache') };
     // Warm and --no-sandbox alternate which runs first, so neither gains from the other's warm-up.
@@ -341,8 +341,7 @@ function benchVerify(runs: number, kind: string): Row[] {
       if (!(JSON.parse(secondVerify.stdout) as Report).ok) throw new Error('verify vsmtp (second project) failed');
       // Against a warm rebuild of that plugin's crate alone, everything else built.
       writeFileSync(join(second, 'src', 'lib.rs'), `${readFileSync(join(second, 'src', 'lib.rs'), 'utf8')}\n`);
-      const shared = join(dir, 'cache', 'plugin-target', readdirSync(join(dir, 'cache', 'plugin-target'))[0]!);
-      const rebuild = run('cargo', ['build', '--release'], { cwd: second, env: { ...inherited, CARGO_TARGET_DIR: shared } });
+      const rebuild = run('cargo', ['build', '--release'], { cwd: second, env: { ...inherited, CARGO_TARGET_DIR: join(dir, 'cache', 'cargo-target') } });
       if (i > 0) {
         record('verify vsmtp second', secondVerify.ms, secondVerify.rssKb);
         record('rebuild vsmtp crate', rebuild.ms, rebuild.rssKb);

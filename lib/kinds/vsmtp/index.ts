@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { lock } from 'proper-lockfile';
-import { cacheDir, cacheNote, hashOf } from '../../core/cache.js';
+import { cacheNote, cargoTargetDir } from '../../core/cache.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
 import { timeoutOption, tool } from '../../core/shared-questions.js';
@@ -94,15 +94,15 @@ interface BuiltPlugin {
 }
 
 /**
- * Builds the plugin in a target directory shared by every project built with this
- * rustc and target, so rhai, most of the build, compiles once, not once per project:
- * cargo keys each crate it builds by version, features, profile and rustc. A user's
- * own CARGO_TARGET_DIR is used as it is. The library is copied into the project
+ * Builds the plugin in the target directory the reference hosts are built in, shared by
+ * every project, so rhai, most of the build, compiles once for plugins and host alike,
+ * not once per project: cargo keys each crate it builds by version, features, profile
+ * and rustc. A user's own CARGO_TARGET_DIR is used as it is. The library is copied into the project
  * (target/verify/) under a lock held across build and copy, as projects with one
  * crate name write the same file in a shared directory.
  */
 async function buildPlugin(project: string, toolchain: Toolchain, note: (text: string) => void): Promise<BuiltPlugin> {
-  const targetDir = process.env.CARGO_TARGET_DIR || join(cacheDir(), 'plugin-target', hashOf(toolchain.rustcVerbose));
+  const targetDir = cargoTargetDir();
   await mkdir(targetDir, { recursive: true });
   const release = await lock(targetDir, { lockfilePath: join(targetDir, '.vsmtp-plugin-verify.lock'), retries: { retries: 3600, minTimeout: 200, maxTimeout: 1000 } });
   try {
