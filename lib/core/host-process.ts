@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { lastLines, outputLimit, run, type RunResult } from './exec.js';
 import type { StepLog } from './report.js';
-import { availableSandbox, confine, sandboxSettings } from './sandbox.js';
+import { availableSandbox, confine, sandboxSettings, type Confined } from './sandbox.js';
 import { sanitizerSummary } from './sanitizer.js';
 
 /** Signals the rlimits send, as what the plugin did. */
@@ -34,13 +34,18 @@ export interface HostOutcome {
  */
 export async function runHost(binary: string, args: string[], log: StepLog, options: { timeoutMs: number; expected: string[]; env?: Record<string, string>; prefix?: string; hostFrames?: RegExp; confine?: { read?: string[]; writable?: string[]; sanitized?: boolean } }): Promise<HostOutcome> {
   const label = options.prefix ?? 'host';
-  const settings = sandboxSettings();
-  const available = availableSandbox();
-  const confined = options.confine && (await confine(binary, args, { tool: settings.enabled ? available.tool : undefined, limits: settings.limits, ...options.confine }));
-  if (confined && !log.confinement) {
-    log.confinement = confined.confinement;
-    const why = confined.confinement.tool !== 'none' ? '' : settings.enabled ? `\nno sandbox can be made here: ${'why' in available ? available.why : ''}` : '\n--no-sandbox';
-    log.add({ name: 'sandbox', ok: true, status: confined.confinement.tool === 'none' ? 'warned' : 'passed', ms: 0, detail: `${'version' in available && confined.confinement.tool !== 'none' ? `${available.version}; ` : ''}${confined.summary}${why}` });
+  // Only confined hosts probe for a sandbox: lgc's WebAssembly host never is.
+  let confined: Confined | undefined;
+  if (options.confine) {
+    const settings = sandboxSettings();
+    const available = availableSandbox();
+    confined = await confine(binary, args, { tool: settings.enabled ? available.tool : undefined, limits: settings.limits, ...options.confine });
+    if (!log.confinement) {
+      log.confinement = confined.confinement;
+      const unconfined = confined.confinement.tool === 'none';
+      const why = !unconfined ? '' : settings.enabled ? `\nno sandbox can be made here: ${'why' in available ? available.why : ''}` : '\n--no-sandbox';
+      log.add({ name: 'sandbox', ok: true, status: unconfined ? 'warned' : 'passed', ms: 0, detail: `${'version' in available && !unconfined ? `${available.version}; ` : ''}${confined.summary}${why}` });
+    }
   }
   log.begin(`${label}: running`);
   const env = confined ? { ...process.env, ...confined.env, ...options.env } : options.env && { ...process.env, ...options.env };

@@ -59,9 +59,9 @@ export async function verify(kind: Kind, target: VerifyTarget, options: Answers,
     return { kind: kind.id, ok: false, status: 'skipped', artifact: null, steps: log.steps, cause };
   }
   configureSandbox(options);
-  const sandbox = availableSandbox();
   // A bare artifact is the untrusted case: someone else's code, never run unconfined unasked.
-  if (target.artifact && options.sandbox !== false && kind.verifyOptions.some((q) => q.name === 'sandbox') && !sandbox.tool) {
+  const sandbox = target.artifact && options.sandbox !== false && kind.verifyOptions.some((q) => q.name === 'sandbox') ? availableSandbox() : undefined;
+  if (sandbox && !sandbox.tool) {
     const cause = `no sandbox can be made here (${sandbox.why}), and a bare artifact runs someone else's code with your rights: ${installSandbox}, or pass --no-sandbox to run it anyway`;
     log.add({ name: 'sandbox', ok: false, status: 'skipped', ms: 0, detail: cause });
     return { kind: kind.id, ok: false, status: 'skipped', artifact: null, steps: log.steps, cause };

@@ -97,9 +97,9 @@ interface BuiltPlugin {
  * Builds the plugin in the target directory the reference hosts are built in, shared by
  * every project, so rhai, most of the build, compiles once for plugins and host alike,
  * not once per project: cargo keys each crate it builds by version, features, profile
- * and rustc. A user's own CARGO_TARGET_DIR is used as it is. The library is copied into the project
- * (target/verify/) under a lock held across build and copy, as projects with one
- * crate name write the same file in a shared directory.
+ * and rustc. A user's own CARGO_TARGET_DIR is used as it is. The library is copied
+ * into the project (target/verify/) under a lock held across build and copy, as
+ * projects with one crate name write the same file in a shared directory.
  */
 async function buildPlugin(project: string, toolchain: Toolchain, note: (text: string) => void): Promise<BuiltPlugin> {
   const targetDir = cargoTargetDir();
