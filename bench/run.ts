@@ -14,7 +14,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..'); // dist/bench/run.js -> the repository
-const cli = join(root, 'dist/lib/cli.js');
+const cli = join(root, 'dist/bin/vsmtp-plugin.js');
 const yo = join(root, 'node_modules/.bin/yo');
 const KINDS = ['vsmtp', 'mailerq', 'lgc', 'vpl'];
 
@@ -24,7 +24,7 @@ const KINDS = ['vsmtp', 'mailerq', 'lgc', 'vpl'];
  * (compatibility checks, building or fetching the reference host, running it) and the time outside
  * any step (node start-up, locating the project, printing) is the verifier's overhead.
  */
-const PLUGIN_STEPS = new Set(['build plugin', 'plugin tests', 'build package', 'install pinned tools', 'install Poetry', 'build component']);
+const PLUGIN_STEPS = new Set(['build plugin', 'plugin tests', 'build package', 'install pinned tools', 'build component']);
 
 /** Warm verify overhead allowed per kind, in ms: lgc starts a Python host and a wasm runtime. */
 const WARM_OVERHEAD_LIMIT: Record<string, number> = { vsmtp: 300, mailerq: 300, vpl: 300, lgc: 1000 };
@@ -352,6 +352,21 @@ function benchVerify(runs: number, kind: string): Row[] {
       const sample = run('cargo', ['build', '--release'], { cwd: plain, env: { ...process.env, CARGO_TARGET_DIR: join(dir, 'plain-target') } });
       if (i > 0) record('cargo build vsmtp', sample.ms, sample.rssKb);
     }
+    if (kind === 'lgc') {
+      // A second project (another name, no .venv): the pinned tools come from the shared venv.
+      const second = join(dir, 'second');
+      run(process.execPath, [cli, 'new', kind, second, '--yes', '--no-git']);
+      const secondVerify = run(process.execPath, [cli, 'verify', second, '--json'], { env });
+      if (!(JSON.parse(secondVerify.stdout) as Report).ok) throw new Error('verify lgc (second project) failed');
+      // Against a warm verify after an edit: the component is built and compiled again.
+      writeFileSync(join(second, 'app.py'), `${readFileSync(join(second, 'app.py'), 'utf8')}\n# edited ${i}\n`);
+      const edited = run(process.execPath, [cli, 'verify', second, '--json'], { env });
+      if (!(JSON.parse(edited.stdout) as Report).ok) throw new Error('verify lgc (edited) failed');
+      if (i > 0) {
+        record('verify lgc second', secondVerify.ms, secondVerify.rssKb);
+        record('verify lgc edited', edited.ms, edited.rssKb);
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   }
   const rows: Row[] = [];
@@ -379,6 +394,13 @@ function benchVerify(runs: number, kind: string): Row[] {
       { what: 'cargo build --release, plugin alone (cold)', label: 'cargo build vsmtp' },
       { what: 'verify vsmtp, a second project (cold, new name, empty target/)', label: 'verify vsmtp second', ratio, target: target('second project verify vsmtp', '<= 1.5x crate rebuild', med('verify vsmtp second'), 1.5 * med('rebuild vsmtp crate'), false, ratio) },
       { what: "cargo build --release of that plugin's crate alone (warm)", label: 'rebuild vsmtp crate' },
+    );
+  }
+  if (kind === 'lgc') {
+    const ratio = `${fmtRatio(med('verify lgc second'), med('verify lgc edited'))} warm verify`;
+    rows.push(
+      { what: 'verify lgc, a second project (cold, new name, no .venv)', label: 'verify lgc second', ratio, target: target('second project verify lgc', '<= 1.5x warm verify', med('verify lgc second'), 1.5 * med('verify lgc edited'), false, ratio) },
+      { what: 'verify lgc, that project again after an edit to app.py (warm)', label: 'verify lgc edited' },
     );
   }
   return rows;

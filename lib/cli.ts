@@ -2,7 +2,7 @@
 // vsmtp-plugin: the non-Yeoman front end, for CI and people without yo.
 import { spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { cacheDir, cacheLimitBytes, cacheUsage, pruneArea } from './core/cache.js';
+import { cacheDir, cacheLimitBytes, cacheUsage, LGC_VENVS_KEPT, pruneArea, pruneEntries } from './core/cache.js';
 import { basename, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from './core/errors.js';
@@ -363,12 +363,12 @@ async function commandUpdate(args: string[]): Promise<number> {
 
 async function commandCache(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
-    prune: { type: 'boolean', help: 'trim the compiled components to the limit, least recently used first' },
+    prune: { type: 'boolean', help: 'trim the compiled components to the limit, and the lgc venvs to the four most recently used' },
     clear: { type: 'boolean', help: 'remove the whole cache (hosts, venvs, compiled components): rebuilt on demand' },
     ...common,
   });
   atMost(positionals, 0, 'vsmtp-plugin cache [--prune | --clear] [--json]');
-  if (values.help) return (console.log(`Usage: vsmtp-plugin cache [--prune | --clear] [--json]\n\nWhat the cache in ${cacheDir()} holds, by area. Compiled lgc components are kept to\nVSMTP_PLUGIN_CACHE_LIMIT_MB (default 400), least recently used out, after every verify.`), EXIT.ok);
+  if (values.help) return (console.log(`Usage: vsmtp-plugin cache [--prune | --clear] [--json]\n\nWhat the cache in ${cacheDir()} holds, by area. Compiled lgc components are kept to\nVSMTP_PLUGIN_CACHE_LIMIT_MB (default 400), least recently used out, after every verify;\nof the venvs lgc plugins are built with, the ${LGC_VENVS_KEPT} most recently used.`), EXIT.ok);
   if (values.prune && values.clear) throw new UsageError('--prune and --clear go alone: pick one');
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
   let done = '';
@@ -376,7 +376,7 @@ async function commandCache(args: string[]): Promise<number> {
     await rm(cacheDir(), { recursive: true, force: true });
     done = `cleared ${cacheDir()}`;
   } else if (values.prune) {
-    done = `pruned lgc-compiled: ${mb(await pruneArea('lgc-compiled'))} removed`;
+    done = `pruned lgc-compiled: ${mb(await pruneArea('lgc-compiled'))} removed; lgc-venv: ${mb(await pruneEntries('lgc-venv', LGC_VENVS_KEPT))} removed`;
   }
   const areas = cacheUsage();
   const total = areas.reduce((sum, area) => sum + area.bytes, 0);

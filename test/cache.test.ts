@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cachedBuild, cacheNote, pruneArea } from '../lib/core/cache.js';
+import { cachedBuild, cacheNote, pruneArea, pruneEntries } from '../lib/core/cache.js';
 import { cli, tempDir } from './helpers.js';
 import { count } from './reliability.js';
 
@@ -56,6 +56,12 @@ describe('cachedBuild', () => {
   const damages: Array<[string, (entry: string) => void, RegExp]> = [
     ['a truncated file', (entry) => truncateSync(join(entry, 'venv', 'bin', 'python'), 3), /bin\/python has 3 bytes, not 6/],
     ['a flipped byte', (entry) => writeFileSync(join(entry, 'venv', 'bin', 'python'), 'builT!'), /bin\/python does not match its checksum/],
+    ['a flipped byte, its mtime set back (its ctime cannot be)', (entry) => {
+      const path = join(entry, 'venv', 'bin', 'python');
+      const { atime, mtime } = statSync(path);
+      writeFileSync(path, 'builT!');
+      utimesSync(path, atime, mtime);
+    }, /bin\/python does not match its checksum/],
     ['a deleted file', (entry) => rmSync(join(entry, 'venv', 'lib', 'module.py')), /lib\/module.py is missing/],
     ['no manifest (a half-written entry of an older version)', (entry) => rmSync(join(entry, 'manifest.json')), /manifest is missing/],
   ];
@@ -73,6 +79,8 @@ describe('cachedBuild', () => {
     };
     await cachedBuild('area', 'key', 'venv', build);
     count('cache: damaged entries', { injected: 1 });
+    // Past the kernel's timestamp tick (up to 10 ms on older kernels), as any real damage is.
+    await sleep(20);
     damage(join(cache, 'area', 'key'));
     const again = await cachedBuild('area', 'key', 'venv', build);
     expect(again.cached).toBe(false);
@@ -112,6 +120,31 @@ describe('the bounded cache of compiled components', () => {
     const removed = await pruneArea('lgc-compiled', 6 * 1024 * 1024);
     expect(removed).toBe(2 * 1024 * 1024);
     expect(readdirSync(area, { recursive: true }).sort()).toEqual(['in-use.cwasm', 'newest.cwasm', 'wasmtime-22', 'wasmtime-22/older.cwasm']);
+  });
+
+  it('keeps whole venvs: the most recently used (a cache hit marks one used), and any used in the last ten minutes', async () => {
+    process.env.VSMTP_PLUGIN_CACHE = tempDir();
+    const area = join(process.env.VSMTP_PLUGIN_CACHE, 'lgc-venv');
+    const venv = async (key: string, minutesAgo: number) => {
+      await cachedBuild('lgc-venv', key, 'venv', async (work) => {
+        mkdirSync(join(work, 'venv', 'bin'), { recursive: true });
+        writeFileSync(join(work, 'venv', 'bin', 'python'), Buffer.alloc(1024 * 1024));
+        return join(work, 'venv');
+      });
+      const when = new Date(Date.now() - minutesAgo * 60_000);
+      utimesSync(join(area, key), when, when);
+    };
+    await venv('a', 50);
+    await venv('b', 40);
+    await venv('c', 30);
+    await venv('d', 5);
+    // Used again now: the oldest becomes the newest.
+    expect((await cachedBuild('lgc-venv', 'a', 'venv', async () => { throw new Error('cached, not built'); })).cached).toBe(true);
+    // b and c, each 1 MB and its manifest.
+    const removed = await pruneEntries('lgc-venv', 1);
+    expect(removed).toBeGreaterThan(2 * 1024 * 1024);
+    expect(removed).toBeLessThan(2 * 1024 * 1024 + 4096);
+    expect(readdirSync(area).sort()).toEqual(['a', 'd']);
   });
 
   it('vsmtp-plugin cache shows it by area, --prune trims it, --clear empties it', async () => {

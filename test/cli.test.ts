@@ -46,8 +46,9 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
     count('missing toolchains', { injected: 1 });
     const project = join(tempDir(), 'offline');
     expect((await cli(['new', 'lgc', project, '--name', 'offline', '--yes', '--author', 'A'])).exitCode).toBe(0);
-    // pip with no index to install from, as on a machine cut off from PyPI.
-    const env = { PIP_NO_INDEX: '1', PIP_FIND_LINKS: '' };
+    // pip with no index to install from, as on a machine cut off from PyPI, and a
+    // cache without the venv other tests made.
+    const env = { PIP_NO_INDEX: '1', PIP_FIND_LINKS: '', VSMTP_PLUGIN_CACHE: tempDir() };
     const verify = await cli(['verify', project, '--json'], { env });
     expect(verify.exitCode, verify.stdout).toBe(3);
     const report = JSON.parse(verify.stdout);

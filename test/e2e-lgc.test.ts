@@ -49,10 +49,22 @@ describe.each([
     }
     expect(steps['host: ping()'].detail).toMatch(/^ok\(true\) from http:\/\/127\.0\.0\.1:\d+; err for a dead one \(cannot reach/);
 
+    // verify builds with a virtual environment in the cache, shared by projects with
+    // the same pins, and leaves the project's own .venv to its author's make.
+    const venv = /(?:cached|cached for next time): (\S+\/lgc-venv\/\w+\/venv)$/.exec(steps['install pinned tools'].detail)?.[1];
+    expect(venv, steps['install pinned tools'].detail).toBeDefined();
+    expect(existsSync(join(project, '.venv'))).toBe(false);
+    if (api === '1' && tool === 'pip') {
+      const second = join(tempDir(), 'second');
+      expect((await cli(['new', 'lgc', second, '--name', 'second', '--description', 'Another plugin', '--yes', '--author', 'Other'])).exitCode).toBe(0);
+      const reused = await verify(second);
+      expect(reused.exitCode, JSON.stringify(reused.report.steps, null, 2)).toBe(0);
+      expect(reused.report.steps.find((s: any) => s.name === 'install pinned tools').detail).toBe(`cached: ${venv}`);
+    }
+
     // make lint passes on the fresh project, once per package tool (each with another
-    // API); verify never installed the linters, make lint does.
+    // API): the author's make makes the project's .venv, and only it installs the linters.
     if ((api === '1' && tool === 'pip') || (api === '0.1' && tool === 'poetry')) {
-      expect(existsSync(join(project, '.venv', 'bin', 'ruff'))).toBe(false);
       const lint = await execa('make', ['lint', ...(tool === 'poetry' ? [`POETRY=${poetry()}`] : [])], { cwd: project, reject: false, stdin: 'ignore' });
       expect(lint.exitCode, `${lint.stdout}\n${lint.stderr}`).toBe(0);
       expect(lint.stdout).toMatch(/All checks passed![\s\S]*Success: no issues found/);

@@ -6,7 +6,7 @@ import helpers, { result } from 'yeoman-test';
 import { describe, expect, it } from 'vitest';
 import { renderProject } from '../lib/core/generate.js';
 import { checkAnswer, type Question } from '../lib/core/question.js';
-import { apiBindings, lgc } from '../lib/kinds/lgc/index.js';
+import { apiBindings, lgc, venvKey } from '../lib/kinds/lgc/index.js';
 import { mailerq } from '../lib/kinds/mailerq/index.js';
 import { vpl } from '../lib/kinds/vpl/index.js';
 import { refusal, root, tempDir } from './helpers.js';
@@ -143,6 +143,31 @@ describe('lgc answers and rendering', () => {
     expect(logic).toContain(`PLUGIN_AUTHOR = ${JSON.stringify(answers.author)}`);
     const check = execFileSync('python3', ['-c', 'import ast,sys; m=ast.parse(sys.stdin.read()); print([n.value.value for n in m.body if isinstance(n, ast.Assign) and n.targets[0].id=="PLUGIN_DESCRIPTION"][0])'], { input: logic, encoding: 'utf8' });
     expect(check.trimEnd()).toBe(answers.description);
+  });
+
+  it('shares verify\'s virtual environment between projects that would install the same, and only those', async () => {
+    const project = async (extra: object) => {
+      const dir = tempDir('venv-key-');
+      for (const f of await renderProject(lgc, { ...answers, ...extra })) {
+        mkdirSync(join(dir, f.path, '..'), { recursive: true });
+        writeFileSync(join(dir, f.path), f.contents);
+      }
+      return dir;
+    };
+    const key = (dir: string, python = 'Python 3.11.2') => venvKey(dir, python);
+    const first = await project({});
+    // Another name, description, author and version: the same pins, the same venv.
+    expect(key(await project({ name: 'other', description: 'another one', author: 'B', 'plugin-version': '2.0.0' }))).toBe(key(first));
+    // What `make venv` installs differs: a pin, the package tool, the API's pins, poetry.lock, the Python, the recipe.
+    const pinned = await project({});
+    writeFileSync(join(pinned, 'pyproject.toml'), readFileSync(join(pinned, 'pyproject.toml'), 'utf8').replace(/"pytest==[^"]+"/, '"pytest==8.0.0"'));
+    const locked = await project({ 'package-tool': 'poetry' });
+    const unlocked = key(locked);
+    writeFileSync(join(locked, 'poetry.lock'), '# a lock\n');
+    const recipe = await project({});
+    writeFileSync(join(recipe, 'Makefile'), readFileSync(join(recipe, 'Makefile'), 'utf8').replace('--group dev', '--group dev --no-deps'));
+    const keys = [key(first), key(pinned), unlocked, key(locked), key(await project({ api: '0.1' })), key(first, 'Python 3.12.1'), key(recipe)];
+    expect(new Set(keys).size).toBe(keys.length);
   });
 
   it('copies the WIT of the user\'s own checkout instead of the bundled one', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -24,7 +24,8 @@ export function hashOf(...parts: string[]): string {
 
 const MANIFEST = 'manifest.json';
 
-type Manifest = Record<string, { size: number; sha256: string }>;
+/** Per file: its size and checksum, and the times that any write changes (ctime cannot be set back). */
+type Manifest = Record<string, { size: number; sha256: string; mtimeMs?: number; ctimeMs?: number }>;
 
 // Whole-file reads: several times faster than streams over a venv's many small files.
 function sha256(path: string): string {
@@ -41,7 +42,10 @@ function filesUnder(root: string): string[] {
 
 function manifestOf(entry: string, built: string): Manifest {
   const manifest: Manifest = {};
-  for (const file of filesUnder(built)) manifest[relative(entry, file)] = { size: statSync(file).size, sha256: sha256(file) };
+  for (const file of filesUnder(built)) {
+    const { size, mtimeMs, ctimeMs } = statSync(file);
+    manifest[relative(entry, file)] = { size, sha256: sha256(file), mtimeMs, ctimeMs };
+  }
   return manifest;
 }
 
@@ -56,8 +60,11 @@ function damage(entry: string): string | undefined {
   for (const [file, expected] of Object.entries(manifest)) {
     const path = join(entry, file);
     if (!existsSync(path)) return `${file} is missing`;
-    const { size } = statSync(path);
+    const { size, mtimeMs, ctimeMs } = statSync(path);
     if (size !== expected.size) return `${file} has ${size} bytes, not ${expected.size}`;
+    // Untouched since written (as make and git judge a file): no need to read it. A
+    // venv is hundreds of MB, read on every verify otherwise.
+    if (mtimeMs === expected.mtimeMs && ctimeMs === expected.ctimeMs) continue;
     if (sha256(path) !== expected.sha256) return `${file} does not match its checksum`;
   }
   return undefined;
@@ -76,7 +83,8 @@ export interface CacheHit {
  * directory renamed into place whole: an entry exists complete or not at all. When
  * two processes build the same entry at once, the first rename wins and the other
  * uses that entry. An entry changed since it was written (truncated, deleted from, or
- * corrupted) fails its checksums, is moved aside and rebuilt. `onBuild` is told before
+ * corrupted) fails its checksums, is moved aside and rebuilt; a file whose size and
+ * times are as written is taken as it is. `onBuild` is told before
  * a build starts, so a front end can say that long first-time work is going on.
  */
 export async function cachedBuild(area: string, key: string, file: string, build: (work: string) => Promise<string>, onBuild: () => void = () => undefined): Promise<CacheHit> {
@@ -86,7 +94,11 @@ export async function cachedBuild(area: string, key: string, file: string, build
   let rebuilt: string | undefined;
   if (existsSync(entry)) {
     rebuilt = damage(entry);
-    if (!rebuilt) return { path, cached: true };
+    if (!rebuilt) {
+      // Marked used, for pruneEntries.
+      utimesSync(entry, new Date(), new Date());
+      return { path, cached: true };
+    }
     // Renamed first so that no reader ever sees it half-deleted.
     const stale = await mkdtemp(join(areaDir, '.stale-'));
     await rename(entry, join(stale, key)).catch(() => undefined);
@@ -123,6 +135,9 @@ export function cacheLimitBytes(): number {
   const mb = Number(process.env.VSMTP_PLUGIN_CACHE_LIMIT_MB);
   return (Number.isFinite(mb) && mb > 0 ? mb : 400) * 1024 * 1024;
 }
+
+/** Entries used in the last ten minutes are never pruned: another verify may be reading them. */
+const IN_USE_MS = 10 * 60_000;
 
 interface CachedFile {
   path: string;
@@ -163,12 +178,38 @@ export async function pruneArea(area: string, limit = cacheLimitBytes(), now = D
   let kept = 0;
   let removed = 0;
   for (const file of files) {
-    if (kept + file.bytes <= limit || now - file.used < 10 * 60_000) {
+    if (kept + file.bytes <= limit || now - file.used < IN_USE_MS) {
       kept += file.bytes;
       continue;
     }
     await rm(file.path, { force: true });
     removed += file.bytes;
+  }
+  return removed;
+}
+
+/** How many of the virtual environments lgc plugins are built with stay (one per set of pins). */
+export const LGC_VENVS_KEPT = 4;
+
+/**
+ * Keeps the `keep` most recently used entries of an area (whole entries, such as
+ * virtual environments, which are of no use in part) and removes the rest.
+ * Returns the bytes removed.
+ */
+export async function pruneEntries(area: string, keep: number, now = Date.now()): Promise<number> {
+  const areaDir = join(cacheDir(), area);
+  if (!existsSync(areaDir)) return 0;
+  const entries = readdirSync(areaDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => ({ path: join(areaDir, entry.name), used: statSync(join(areaDir, entry.name)).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
+  let removed = 0;
+  for (const entry of entries.slice(keep).filter((entry) => now - entry.used >= IN_USE_MS)) {
+    removed += filesOf(entry.path).reduce((sum, file) => sum + file.bytes, 0);
+    // Renamed first, as a damaged entry is, so that no reader sees it half-deleted.
+    const stale = await mkdtemp(join(areaDir, '.stale-'));
+    await rename(entry.path, join(stale, 'entry')).catch(() => undefined);
+    await rm(stale, { recursive: true, force: true });
   }
   return removed;
 }

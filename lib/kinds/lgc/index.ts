@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { cacheDir, cachedBuild, cacheNote, cargoTargetDir, hashOf, pruneArea, type CacheHit } from '../../core/cache.js';
+import { parse as parseToml } from 'smol-toml';
+import { cacheDir, cachedBuild, cacheNote, cargoTargetDir, hashOf, LGC_VENVS_KEPT, pruneArea, pruneEntries, type CacheHit } from '../../core/cache.js';
 import { ToolchainMissing, UsageError } from '../../core/errors.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, which, type Tool } from '../../core/exec.js';
@@ -165,31 +166,72 @@ async function runtime01(note: (text: string) => void): Promise<{ binary: string
   return { binary: hit.path, hit };
 }
 
-/** Poetry when the project uses it: the one on PATH, else a pinned one in the cache. */
-async function poetry(log: StepLog): Promise<string> {
+/** Poetry, for a project that uses it: the one on PATH, else a pinned one in the cache. */
+async function poetry(note: (text: string) => void): Promise<string> {
   const found = which('poetry');
   if (found) return found;
-  const built = await log.run('install Poetry', async (note) => {
-    const venv = await cachedVenv('poetry', pins.poetry, [`poetry==${pins.poetry}`], { tool: `poetry ${pins.poetry}`, install: `pip install poetry==${pins.poetry}` }, note);
-    return { value: `${venv.python} -m poetry`, detail: cacheNote(venv.hit, `installed poetry ${pins.poetry}`) };
-  });
-  if (!built) throw new Error('poetry could not be installed');
-  return built;
+  const venv = await cachedVenv('poetry', pins.poetry, [`poetry==${pins.poetry}`], { tool: `poetry ${pins.poetry}`, install: `pip install poetry==${pins.poetry}` }, note);
+  return `${venv.python} -m poetry`;
 }
 
-async function buildComponent(project: string, answers: Answers, log: StepLog): Promise<string | undefined> {
-  const env: Record<string, string> = {};
-  if (answers['package-tool'] === 'poetry') env.POETRY = await poetry(log);
-  const make = (target: string) => run('make', [target, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)], { cwd: project, timeoutMs: 20 * 60_000 });
-  const fresh = !existsSync(join(project, '.venv'));
-  const installed = await log.run('install pinned tools', async (note) => {
+/**
+ * What decides the virtual environment `make venv` makes: the Makefile's recipe for
+ * it (the whole Makefile, when the recipe is not where the template put it), the
+ * dependency tables of pyproject.toml, poetry.lock and the Python. Not the name or
+ * the description: a second project with the same pins shares the first one's.
+ */
+export function venvKey(project: string, python: string): string {
+  const makefile = readFileSync(join(project, 'Makefile'), 'utf8');
+  const recipe = /^\.venv\/\.installed:.*\n(?:\t.*(?:\n|$))*/m.exec(makefile)?.[0] ?? makefile;
+  const pyproject = parseToml(readFileSync(join(project, 'pyproject.toml'), 'utf8')) as { project?: Record<string, unknown>; 'dependency-groups'?: unknown; tool?: { poetry?: Record<string, unknown> } };
+  const declared = {
+    project: pick(pyproject.project, ['dependencies', 'optional-dependencies', 'requires-python']),
+    groups: pyproject['dependency-groups'],
+    poetry: pick(pyproject.tool?.poetry, ['dependencies', 'group', 'source']),
+  };
+  const lock = join(project, 'poetry.lock');
+  return hashOf(recipe, JSON.stringify(declared), existsSync(lock) ? readFileSync(lock, 'utf8') : '', python);
+}
+
+function pick(table: Record<string, unknown> | undefined, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((key) => table?.[key] !== undefined).map((key) => [key, table![key]]));
+}
+
+/**
+ * The project's `make venv`, run on a copy of its Makefile, pyproject.toml and
+ * poetry.lock in the cache and shared by every project that would install the same:
+ * a second project's verify reuses the first one's componentize-py. The project's
+ * own .venv, for the author's `make`, is left as it is.
+ */
+async function sharedVenv(project: string, answers: Answers, log: StepLog): Promise<string | undefined> {
+  return log.run('install pinned tools', async (note) => {
     const { componentizePy } = apiBindings[String(answers.api) as Api];
-    if (fresh) note(`first time for this project: creating .venv with componentize-py ${componentizePy}, reused next time`);
-    const venv = await make('venv');
-    if (venv.exitCode !== 0) throw new ToolchainMissing('componentize-py', `cd ${project} && make venv`, `the pinned tools did not install: ${failureTail(venv, 8)}`);
-    return { value: true, detail: fresh ? `created .venv with componentize-py ${componentizePy} (reused next time)` : 'reused .venv' };
+    const version = await run('python3', ['--version'], { timeoutMs: 30_000 });
+    const hit = await cachedBuild('lgc-venv', venvKey(project, version.stdout), 'venv', async (work) => {
+      for (const file of ['Makefile', 'pyproject.toml', 'poetry.lock']) if (existsSync(join(project, file))) copyFileSync(join(project, file), join(work, file));
+      // Poetry only for a project that uses it, and only when the venv is to be made.
+      const poetryVar = answers['package-tool'] === 'poetry' ? [`POETRY=${await poetry(note)}`] : [];
+      const venv = await run('make', ['venv', ...poetryVar], { cwd: work, timeoutMs: 20 * 60_000 });
+      if (venv.exitCode !== 0) throw new ToolchainMissing('componentize-py', `cd ${project} && make venv`, `the pinned tools did not install: ${failureTail(venv, 8)}`);
+      return join(work, '.venv');
+    }, () => note(`first time for these pins: installing componentize-py ${componentizePy} and the dev dependencies (make venv); projects with the same pins reuse it`));
+    await pruneEntries('lgc-venv', LGC_VENVS_KEPT);
+    return { value: join(hit.path, 'bin', 'python'), detail: cacheNote(hit, `installed componentize-py ${componentizePy} and the dev dependencies`) };
   });
-  if (!installed) return undefined;
+}
+
+/** A path as one word of a make recipe's shell: single-quoted, with make's `$` doubled. */
+const recipeWord = (path: string) => `'${path.replaceAll("'", "'\\''")}'`.replaceAll('$', () => '$$');
+
+// The venv is used through its python: the cache moved it, and its scripts' shebangs
+// name the directory it was made in. componentize-py has no __main__, hence -c.
+const componentizeWith = (python: string) => `${recipeWord(python)} -c 'import sys, componentize_py; sys.argv[0] = "componentize-py"; sys.exit(componentize_py.script())'`;
+
+async function buildComponent(project: string, answers: Answers, log: StepLog): Promise<string | undefined> {
+  const python = await sharedVenv(project, answers, log);
+  if (!python) return undefined;
+  // -o: the project's own .venv is neither made nor a reason to rebuild.
+  const make = (target: string) => run('make', [target, '-o', '.venv/.installed', `COMPONENTIZE=${componentizeWith(python)}`, `PYTEST=${recipeWord(python)} -m pytest`], { cwd: project, timeoutMs: 20 * 60_000 });
   const wasm = await log.run('build component', async (note) => {
     note('componentize-py is compiling the plugin and a Python interpreter into one component');
     const build = await make('build');
