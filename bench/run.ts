@@ -263,7 +263,7 @@ function benchNew(runs: number, kinds: string[]): Section {
   for (const kind of kinds) {
     const value = med(`new ${kind}`);
     const ratios = [`${fmtRatio(value, floor)} node`];
-    const checks = [target(`new ${kind}`, '<= 3x node', value, 3 * floor, false, ratios[0])];
+    const checks = [target(`new ${kind}`, '<= 1.3x node', value, 1.3 * floor, false, ratios[0])];
     if (kind === 'vsmtp' && template) {
       ratios.push(`${fmtRatio(value, med('cargo generate'))} cargo generate`);
       checks.push(target('new vsmtp', '< cargo generate', value, med('cargo generate'), true, ratios[1]));

@@ -33,7 +33,10 @@ export async function renderProject(kind: Kind, answers: Answers): Promise<Proje
   for (const folder of ['_common', ...(kind.templateFolders?.(answers) ?? [kind.id])]) files.push(...(await renderFolder(folder, context)));
   files.push(...(kind.extraFiles?.(answers) ?? []));
   files.push(...(await licenseFiles(String(answers.license), String(answers.author))));
-  return files.sort((a, b) => a.path.localeCompare(b.path));
+  // Case-insensitive, as people list files; not localeCompare, whose first call costs
+  // `new` ~10 ms of ICU start-up.
+  const order = (file: ProjectFile) => file.path.toLowerCase();
+  return files.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
 }
 
 /** `.yo-rc.json` as Yeoman writes it, for front ends that do not go through Yeoman. */

@@ -12,7 +12,8 @@ export const licenseChoices: Choice[] = [
 
 /** The license text(s) for an SPDX expression from licenseChoices. */
 export async function licenseFiles(license: string, author: string, year = new Date().getFullYear()): Promise<ProjectFile[]> {
-  const texts = await renderFolder('_licenses', { paths: {}, author, year });
+  const ids = license === 'MIT OR Apache-2.0' ? ['MIT', 'Apache-2.0'] : [license];
+  const texts = await renderFolder('_licenses', { paths: {}, author, year }, (path) => ids.includes(path.replace(/\.ejs$/, '')));
   const text = (id: string) => texts.find((file) => file.path === id)!.contents;
   if (license === 'MIT OR Apache-2.0') {
     return [

@@ -1,5 +1,5 @@
-import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import type { ProjectFile } from './render.js';
@@ -83,17 +83,18 @@ export async function writeProject(destination: string, files: ProjectFile[], fo
     made = await makeDirectory(target);
     staging = await mkdtemp(join(target, '.vsmtp-plugin-partial-'));
     if (interrupted) return;
-    for (const file of files) {
-      const path = join(staging, safeRelative(file.path));
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, file.contents);
-    }
+    // Synchronous: dozens of small files, where a round trip through the event loop
+    // for each would cost more than the write. An interrupt is handled after the loop.
+    const directories = new Set<string>();
+    const parentOf = (path: string) => {
+      const dir = dirname(path);
+      if (!directories.has(dir)) mkdirSync(dir, { recursive: true });
+      directories.add(dir);
+      return path;
+    };
+    for (const file of files) writeFileSync(parentOf(join(staging, safeRelative(file.path))), file.contents);
     moving = true;
-    for (const file of files) {
-      const path = join(target, safeRelative(file.path));
-      await mkdir(dirname(path), { recursive: true });
-      await rename(join(staging, safeRelative(file.path)), path);
-    }
+    for (const file of files) renameSync(join(staging, safeRelative(file.path)), parentOf(join(target, safeRelative(file.path))));
     for (const path of remove) await rm(join(target, safeRelative(path)), { force: true });
   } catch (error) {
     if (!moving) undo();

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
@@ -85,18 +85,20 @@ function partial(context: object) {
   };
 }
 
-/** Renders every template of a folder in memory; nothing touches the disk. */
-export async function renderFolder(folder: string, kindContext: TemplateContext): Promise<ProjectFile[]> {
+/** Renders the templates of a folder (those `include` takes) in memory; nothing touches the disk. */
+export async function renderFolder(folder: string, kindContext: TemplateContext, include: (templatePath: string) => boolean = () => true): Promise<ProjectFile[]> {
   const shared = { toolNote, workflowPins, generator: generatorPackage, ...kindContext };
   const context = { ...shared, partial: partial(shared) };
   const root = join(templatesRoot, folder);
   const files: ProjectFile[] = [];
   for (const file of await listFiles(root)) {
     const templatePath = relative(root, file).split(sep).join(posix.sep);
-    const source = await readFile(file, 'utf8');
+    if (!include(templatePath)) continue;
+    const source = readFileSync(file, 'utf8');
     let contents: string;
     try {
-      contents = ejs.render(source, context, { filename: file, async: false });
+      // A file without tags is its own output: compiling it would only cost `new` time.
+      contents = source.includes('<%') ? ejs.render(source, context, { filename: file, async: false }) : source;
     } catch (error) {
       throw new Error(`template ${folder}/${templatePath} failed to render: ${(error as Error).message}`);
     }

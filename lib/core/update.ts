@@ -3,8 +3,6 @@
 // theirs (a render of the new answers now) and ours (the files on disk).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
-import { mergeDiff3 } from 'node-diff3';
 import { recordFile, renderProject } from './generate.js';
 import type { Kind } from './kind.js';
 import type { Answers } from './question.js';
@@ -72,7 +70,9 @@ export interface UpdatePlan {
 const labels = { a: 'yours', o: 'as generated before', b: 'as generated now' };
 
 /** Three lines-based versions merged; conflicts carry git-style markers with the base between. */
-function merge(ours: string, base: string, theirs: string): { text: string; conflict: boolean } {
+async function merge(ours: string, base: string, theirs: string): Promise<{ text: string; conflict: boolean }> {
+  // Loaded here: `new`, which shares this module, never merges.
+  const { mergeDiff3 } = await import('node-diff3');
   const split = (text: string) => text.split('\n');
   const { conflict, result } = mergeDiff3(split(ours), split(base), split(theirs), { label: labels });
   return { text: result.join('\n'), conflict };
@@ -88,6 +88,7 @@ export async function planUpdate(directory: string, kind: Kind, answers: Answers
   const rendered = [...(await renderProject(kind, answers)), recordFile(kind, answers)];
   const theirs = new Map(rendered.map((file) => [file.path, file.contents]));
   const files: FileUpdate[] = [];
+  const { createTwoFilesPatch } = await import('diff');
   const add = (update: FileUpdate, ours: string | undefined) => {
     if (update.contents !== undefined && update.contents === ours) return files.push({ path: update.path, outcome: 'unchanged' });
     const diff = update.contents !== undefined || update.outcome === 'removed' ? createTwoFilesPatch(`a/${update.path}`, `b/${update.path}`, ours ?? '', update.contents ?? '') : undefined;
@@ -105,14 +106,14 @@ export async function planUpdate(directory: string, kind: Kind, answers: Answers
     } else if (old === undefined) {
       if (ours === undefined) add({ path, outcome: 'added', contents: now }, ours);
       else {
-        const merged = merge(ours, '', now);
+        const merged = await merge(ours, '', now);
         add({ path, outcome: merged.conflict ? 'conflict' : 'merged', contents: merged.text }, ours);
       }
     } else if (ours === undefined) files.push({ path, outcome: 'kept', note: 'deleted by you: stays deleted' });
     else if (ours === old) add({ path, outcome: 'replaced', contents: now }, ours);
     else if (now === old) files.push({ path, outcome: 'kept', note: 'only you changed it' });
     else {
-      const merged = merge(ours, old, now);
+      const merged = await merge(ours, old, now);
       add({ path, outcome: merged.conflict ? 'conflict' : 'merged', contents: merged.text }, ours);
     }
   }

@@ -233,7 +233,7 @@ async function buildComponent(project: string, answers: Answers, log: StepLog): 
   // -o: the project's own .venv is neither made nor a reason to rebuild.
   const make = (target: string) => run('make', [target, '-o', '.venv/.installed', `COMPONENTIZE=${componentizeWith(python)}`, `PYTEST=${recipeWord(python)} -m pytest`], { cwd: project, timeoutMs: 20 * 60_000 });
   const wasm = await log.run('build component', async (note) => {
-    note('componentize-py is compiling the plugin and a Python interpreter into one component');
+    note('componentize-py is compiling the plugin and a Python interpreter into one component (make does it again only when a source changes)');
     const build = await make('build');
     if (build.exitCode !== 0) throw new Error(failureTail(build));
     const built = readdirSync(project).filter((file) => file.endsWith('.wasm'));

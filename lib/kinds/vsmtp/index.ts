@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { lock } from 'proper-lockfile';
 import { cacheNote, cargoTargetDir } from '../../core/cache.js';
 import { toml } from '../../core/escape.js';
 import { failureTail, requireTools, run, type Tool } from '../../core/exec.js';
@@ -104,7 +103,8 @@ interface BuiltPlugin {
 async function buildPlugin(project: string, toolchain: Toolchain, note: (text: string) => void): Promise<BuiltPlugin> {
   const targetDir = cargoTargetDir();
   await mkdir(targetDir, { recursive: true });
-  const release = await lock(targetDir, { lockfilePath: join(targetDir, '.vsmtp-plugin-verify.lock'), retries: { retries: 3600, minTimeout: 200, maxTimeout: 1000 } });
+  const { default: lockfile } = await import('proper-lockfile');
+  const release = await lockfile.lock(targetDir, { lockfilePath: join(targetDir, '.vsmtp-plugin-verify.lock'), retries: { retries: 3600, minTimeout: 200, maxTimeout: 1000 } });
   try {
     const total = await cratesToBuild(project);
     const deps = join(targetDir, 'release', 'deps');
