@@ -365,7 +365,7 @@ async function commandUpdate(args: string[]): Promise<number> {
 
 async function commandCache(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
-    prune: { type: 'boolean', help: 'trim the compiled components to the limit, and the lgc venvs to the four most recently used' },
+    prune: { type: 'boolean', help: `trim the compiled components to the limit, and the lgc venvs to the ${LGC_VENVS_KEPT} most recently used` },
     clear: { type: 'boolean', help: 'remove the whole cache (hosts, venvs, compiled components): rebuilt on demand' },
     ...common,
   });
