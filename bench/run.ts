@@ -307,6 +307,13 @@ function recordVerify(label: string, sample: Sample, report: Report): void {
   overheadSteps.set(label, steps);
 }
 
+/** A verify that must pass: its sample, or the run stops naming `what`. */
+function verified(project: string, env: NodeJS.ProcessEnv, what: string): Sample {
+  const sample = run(process.execPath, [cli, 'verify', project, '--json'], { env });
+  if (!(JSON.parse(sample.stdout) as Report).ok) throw new Error(`${what} failed`);
+  return sample;
+}
+
 /** Kinds whose host loads native code, confined by the sandbox (lgc's runs WebAssembly). */
 const CONFINED = new Set(['vsmtp', 'mailerq', 'vpl']);
 
@@ -337,8 +344,7 @@ function benchVerify(runs: number, kind: string): Row[] {
       // A second project (another name, its own empty target/): rhai comes from the shared build.
       const second = join(dir, 'second');
       run(process.execPath, [cli, 'new', kind, second, '--yes', '--no-git']);
-      const secondVerify = run(process.execPath, [cli, 'verify', second, '--json'], { env });
-      if (!(JSON.parse(secondVerify.stdout) as Report).ok) throw new Error('verify vsmtp (second project) failed');
+      const secondVerify = verified(second, env, 'verify vsmtp (second project)');
       // Against a warm rebuild of that plugin's crate alone, everything else built.
       writeFileSync(join(second, 'src', 'lib.rs'), `${readFileSync(join(second, 'src', 'lib.rs'), 'utf8')}\n`);
       const rebuild = run('cargo', ['build', '--release'], { cwd: second, env: { ...inherited, CARGO_TARGET_DIR: join(dir, 'cache', 'cargo-target') } });
@@ -356,12 +362,10 @@ function benchVerify(runs: number, kind: string): Row[] {
       // A second project (another name, no .venv): the pinned tools come from the shared venv.
       const second = join(dir, 'second');
       run(process.execPath, [cli, 'new', kind, second, '--yes', '--no-git']);
-      const secondVerify = run(process.execPath, [cli, 'verify', second, '--json'], { env });
-      if (!(JSON.parse(secondVerify.stdout) as Report).ok) throw new Error('verify lgc (second project) failed');
+      const secondVerify = verified(second, env, 'verify lgc (second project)');
       // Against a warm verify after an edit: the component is built and compiled again.
       writeFileSync(join(second, 'app.py'), `${readFileSync(join(second, 'app.py'), 'utf8')}\n# edited ${i}\n`);
-      const edited = run(process.execPath, [cli, 'verify', second, '--json'], { env });
-      if (!(JSON.parse(edited.stdout) as Report).ok) throw new Error('verify lgc (edited) failed');
+      const edited = verified(second, env, 'verify lgc (edited)');
       if (i > 0) {
         record('verify lgc second', secondVerify.ms, secondVerify.rssKb);
         record('verify lgc edited', edited.ms, edited.rssKb);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 /** Where built reference hosts and shared build output live, outside any project. */
 export function cacheDir(): string {
@@ -70,6 +70,13 @@ function damage(entry: string): string | undefined {
   return undefined;
 }
 
+/** Removes an entry, renamed aside first so that no reader ever sees it half-deleted. */
+async function removeEntry(entry: string): Promise<void> {
+  const stale = await mkdtemp(join(dirname(entry), '.stale-'));
+  await rename(entry, join(stale, 'entry')).catch(() => undefined);
+  await rm(stale, { recursive: true, force: true });
+}
+
 export interface CacheHit {
   path: string;
   cached: boolean;
@@ -99,10 +106,7 @@ export async function cachedBuild(area: string, key: string, file: string, build
       utimesSync(entry, new Date(), new Date());
       return { path, cached: true };
     }
-    // Renamed first so that no reader ever sees it half-deleted.
-    const stale = await mkdtemp(join(areaDir, '.stale-'));
-    await rename(entry, join(stale, key)).catch(() => undefined);
-    await rm(stale, { recursive: true, force: true });
+    await removeEntry(entry);
   }
   onBuild();
   await mkdir(areaDir, { recursive: true });
@@ -206,10 +210,7 @@ export async function pruneEntries(area: string, keep: number, now = Date.now())
   let removed = 0;
   for (const entry of entries.slice(keep).filter((entry) => now - entry.used >= IN_USE_MS)) {
     removed += filesOf(entry.path).reduce((sum, file) => sum + file.bytes, 0);
-    // Renamed first, as a damaged entry is, so that no reader sees it half-deleted.
-    const stale = await mkdtemp(join(areaDir, '.stale-'));
-    await rename(entry.path, join(stale, 'entry')).catch(() => undefined);
-    await rm(stale, { recursive: true, force: true });
+    await removeEntry(entry.path);
   }
   return removed;
 }

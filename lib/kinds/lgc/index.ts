@@ -141,11 +141,18 @@ async function cachedVenv(area: string, key: string, packages: string[], missing
   return { python: join(built.path, 'bin', 'python'), hit: built };
 }
 
+let python3Version: Promise<string> | undefined;
+
+/** `python3 --version`, asked once per process: both venvs of a verify are keyed by it. */
+function pythonVersion(): Promise<string> {
+  python3Version ??= run('python3', ['--version'], { timeoutMs: 30_000 }).then((result) => result.stdout);
+  return python3Version;
+}
+
 /** The reference host's python, with its pinned wasmtime. */
 async function hostPython(note: (text: string) => void): Promise<{ python: string; hit: CacheHit }> {
   const requirements = join(hostDir, 'requirements.txt');
-  const version = await run('python3', ['--version'], { timeoutMs: 30_000 });
-  return cachedVenv('lgc-host', hashOf(readFileSync(requirements, 'utf8'), version.stdout), ['-r', requirements], {
+  return cachedVenv('lgc-host', hashOf(readFileSync(requirements, 'utf8'), await pythonVersion()), ['-r', requirements], {
     tool: 'wasmtime (Python package)',
     install: `pip install -r ${requirements}`,
   }, note);
@@ -206,8 +213,7 @@ function pick(table: Record<string, unknown> | undefined, keys: string[]): Recor
 async function sharedVenv(project: string, answers: Answers, log: StepLog): Promise<string | undefined> {
   return log.run('install pinned tools', async (note) => {
     const { componentizePy } = apiBindings[String(answers.api) as Api];
-    const version = await run('python3', ['--version'], { timeoutMs: 30_000 });
-    const hit = await cachedBuild('lgc-venv', venvKey(project, version.stdout), 'venv', async (work) => {
+    const hit = await cachedBuild('lgc-venv', venvKey(project, await pythonVersion()), 'venv', async (work) => {
       for (const file of ['Makefile', 'pyproject.toml', 'poetry.lock']) if (existsSync(join(project, file))) copyFileSync(join(project, file), join(work, file));
       // Poetry only for a project that uses it, and only when the venv is to be made.
       const poetryVar = answers['package-tool'] === 'poetry' ? [`POETRY=${await poetry(note)}`] : [];
