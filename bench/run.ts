@@ -14,7 +14,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..'); // dist/bench/run.js -> the repository
-const cli = join(root, 'dist/bin/vsmtp-plugin.js');
+const cli = join(root, 'dist/bin/vsmtp-plugin.cjs');
 const yo = join(root, 'node_modules/.bin/yo');
 const KINDS = ['vsmtp', 'mailerq', 'lgc', 'vpl'];
 

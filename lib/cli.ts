@@ -1,5 +1,5 @@
-#!/usr/bin/env node
-// vsmtp-plugin: the non-Yeoman front end, for CI and people without yo.
+// vsmtp-plugin: the non-Yeoman front end, for CI and people without yo. Its bin is
+// lib/bin.ts, which runs this file bundled (dist/bin/cli.cjs).
 import { spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { cacheDir, cacheLimitBytes, cacheUsage, LGC_VENVS_KEPT, pruneArea, pruneEntries } from './core/cache.js';
@@ -423,4 +423,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

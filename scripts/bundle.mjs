@@ -1,22 +1,57 @@
 // Bundles the vsmtp-plugin bin into dist/bin: one file to parse instead of ~40 modules
 // and their packages, which is most of what `new` spends beyond Node's own start.
-// What only some commands need (execa, prompts, the merge and lock libraries) is
-// imported lazily in the sources and stays in chunks `new` never loads.
-import { rmSync } from 'node:fs';
+// - cli.cjs: lib/cli.ts and what it imports. CommonJS: Node 20 starts it without its
+//   ES-module loader (about 8 ms less), and lib/bin.ts can run it with V8's code cache.
+// - vsmtp-plugin.cjs: lib/bin.ts, the bin, which runs cli.cjs.
+// - vendor/: what only some commands need (execa, prompts, the merge and lock
+//   libraries), imported lazily in the sources and never loaded by `new`.
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-// Chunk names carry a hash: the last build's chunks would otherwise pile up.
+const lazy = ['execa', 'prompts', 'diff', 'node-diff3', 'proper-lockfile'];
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
+
+// From scratch: files of an earlier build would otherwise stay, and be packed.
 rmSync('dist/bin', { recursive: true, force: true });
 await build({
-  entryPoints: { 'vsmtp-plugin': 'lib/cli.ts' },
+  ...common,
+  entryPoints: Object.fromEntries(lazy.map((name) => [name, name])),
+  outdir: 'dist/bin/vendor',
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+});
+const cjs = {
+  ...common,
   outdir: 'dist/bin',
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  // The CommonJS packages inside (ejs) call require() for Node's own modules.
-  banner: { js: "import { createRequire as vsmtpPluginRequire } from 'node:module'; const require = vsmtpPluginRequire(import.meta.url);" },
-  logLevel: 'warning',
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  // "use strict" first, as the ES modules it is made of were: a banner goes above esbuild's own.
+  banner: { js: "'use strict';\nconst vsmtpPluginUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': 'vsmtpPluginUrl' },
+};
+await build({
+  ...cjs,
+  entryPoints: { cli: 'lib/cli.ts' },
+  // import() of vendor/ as require(): V8's code cache drops a script's import() callback on Node 20.
+  supported: { 'dynamic-import': false },
+  plugins: [
+    {
+      name: 'lazy-vendor',
+      setup(bundler) {
+        const names = new RegExp(`^(${lazy.join('|')})$`);
+        bundler.onResolve({ filter: names }, (args) => {
+          if (args.kind !== 'dynamic-import') throw new Error(`${args.importer} imports ${args.path} statically: it is only to be imported lazily`);
+          return { path: `./vendor/${args.path}.cjs`, external: true };
+        });
+      },
+    },
+  ],
+});
+// The bin keys its code cache of cli.cjs by this build's checksum.
+const cliHash = createHash('sha256').update(readFileSync('dist/bin/cli.cjs')).digest('hex').slice(0, 16);
+await build({
+  ...cjs,
+  entryPoints: { 'vsmtp-plugin': 'lib/bin.ts' },
+  define: { ...cjs.define, VSMTP_PLUGIN_CLI_HASH: JSON.stringify(cliHash) },
 });

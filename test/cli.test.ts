@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -133,6 +133,35 @@ describe('vsmtp-plugin CLI (no TTY)', () => {
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout).files).toContain('src/lib.rs');
     expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("keeps V8's code cache of the CLI in the tool's cache, made again when damaged", async () => {
+    const cache = tempDir();
+    const env = { VSMTP_PLUGIN_CACHE: cache };
+    const store = join(cache, 'node-code');
+    expect((await cli(['--version'], { env })).exitCode).toBe(0);
+    const [name] = readdirSync(store);
+    expect(name).toMatch(/^cli-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.bin$/);
+    expect(statSync(join(store, name!)).size).toBeGreaterThan(10_000);
+    // Damaged, beside another build's: V8 refuses it, the command runs, and the cache is made again.
+    writeFileSync(join(store, name!), 'damaged');
+    writeFileSync(join(store, 'cli-0000000000000000-v0.0.0-x64.bin'), "an older build's");
+    const project = join(tempDir(), 'cached');
+    const created = await cli(['new', 'vpl', project, '--yes', '--no-git'], { env });
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect(created.stderr).toBe('');
+    expect(readdirSync(store)).toEqual([name]);
+    expect(readFileSync(join(store, name!), 'utf8')).not.toBe('damaged');
+    // From the accepted cache, the CLI's lazy imports still load (update's diff library).
+    writeFileSync(join(project, 'README.md'), 'mine\n', { flag: 'a' });
+    const update = await cli(['update', '--dry-run'], { cwd: project, env });
+    expect(update.exitCode, update.stderr).toBe(0);
+    expect(update.stdout).toContain('kept     README.md');
+    // A cache that cannot be written only costs time.
+    const blocked = join(tempDir(), 'a-file');
+    writeFileSync(blocked, '');
+    const uncached = await cli(['new', 'vpl', join(tempDir(), 'uncached'), '--yes', '--no-git'], { env: { VSMTP_PLUGIN_CACHE: blocked } });
+    expect(uncached.exitCode, uncached.stderr).toBe(0);
   });
 
   it('verify refuses a path that is neither a project nor an artifact', async () => {

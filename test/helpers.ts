@@ -10,7 +10,7 @@ import { checkAnswer, type Question } from '../lib/core/question.js';
 import { count, fault } from './reliability.js';
 
 export const root = resolve(import.meta.dirname, '..');
-export const bin = join(root, 'dist', 'bin', 'vsmtp-plugin.js');
+export const bin = join(root, 'dist', 'bin', 'vsmtp-plugin.cjs');
 
 const madeDirs: string[] = [];
 

@@ -1,14 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { cacheDir } from './cache-dir.js';
 
-/** Where built reference hosts and shared build output live, outside any project. */
-export function cacheDir(): string {
-  if (process.env.VSMTP_PLUGIN_CACHE) return process.env.VSMTP_PLUGIN_CACHE;
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'vsmtp-plugin');
-}
+export { cacheDir };
 
 /**
  * Cargo's target directory for reference hosts: shared, so hosts reuse each other's

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { UsageError } from './errors.js';
@@ -94,7 +94,11 @@ export async function writeProject(destination: string, files: ProjectFile[], fo
     };
     for (const file of files) writeFileSync(parentOf(join(staging, safeRelative(file.path))), file.contents);
     moving = true;
-    for (const file of files) renameSync(join(staging, safeRelative(file.path)), parentOf(join(target, safeRelative(file.path))));
+    const tops = readdirSync(staging);
+    // Into an empty destination (or one with only .git), whole top-level entries move:
+    // a few renames instead of one per file and a mkdir per folder.
+    if (!tops.some((name) => existing?.includes(name))) for (const name of tops) renameSync(join(staging, name), join(target, name));
+    else for (const file of files) renameSync(join(staging, safeRelative(file.path)), parentOf(join(target, safeRelative(file.path))));
     for (const path of remove) await rm(join(target, safeRelative(path)), { force: true });
   } catch (error) {
     if (!moving) undo();
