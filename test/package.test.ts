@@ -12,8 +12,8 @@ describe('the packed tarball', () => {
     const packed = await execa('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', out], { cwd: root });
     const [{ filename, files }] = JSON.parse(packed.stdout);
     const paths: string[] = files.map((file: { path: string }) => file.path);
-    for (const path of paths) expect(path, 'shipped').toMatch(/^(dist\/lib\/.*\.js|dist\/bin\/.*\.[cm]js|generators\/\w+\/index\.js|templates\/.+|hosts\/.+|README\.md|LICENSE|package\.json)$/);
-    for (const needed of ['dist/bin/vsmtp-plugin.cjs', 'dist/lib/yeoman.js', 'hosts/mailerq/host.c', 'hosts/vsmtp/src/main.rs', 'hosts/lgc/lgc_host.py', 'hosts/vpl/vpl_host.py', 'templates/mailerq/CMakeLists.txt.ejs']) expect(paths).toContain(needed);
+    for (const path of paths) expect(path, 'shipped').toMatch(/^(dist\/lib\/.*\.js|dist\/bin\/.*\.cjs|generators\/\w+\/index\.js|templates\/.+|hosts\/.+|README\.md|LICENSE|package\.json)$/);
+    for (const needed of ['dist/bin/vsmtp-plugin.cjs', 'dist/bin/cli.cjs', 'dist/bin/vendor/execa.cjs', 'dist/lib/yeoman.js', 'hosts/mailerq/host.c', 'hosts/vsmtp/src/main.rs', 'hosts/lgc/lgc_host.py', 'hosts/vpl/vpl_host.py', 'templates/mailerq/CMakeLists.txt.ejs']) expect(paths).toContain(needed);
     // The hosts' own test suites and helper scripts stay in the repository.
     expect(paths.filter((path) => !path.startsWith('templates/') && /test_|selftest|test-plugins|\/real\/|\.map$/.test(path))).toEqual([]);
 
