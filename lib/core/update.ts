@@ -69,10 +69,10 @@ export interface UpdatePlan {
 
 const labels = { a: 'yours', o: 'as generated before', b: 'as generated now' };
 
+type MergeDiff3 = typeof import('node-diff3').mergeDiff3;
+
 /** Three lines-based versions merged; conflicts carry git-style markers with the base between. */
-async function merge(ours: string, base: string, theirs: string): Promise<{ text: string; conflict: boolean }> {
-  // Loaded here: `new`, which shares this module, never merges.
-  const { mergeDiff3 } = await import('node-diff3');
+function merge(mergeDiff3: MergeDiff3, ours: string, base: string, theirs: string): { text: string; conflict: boolean } {
   const split = (text: string) => text.split('\n');
   const { conflict, result } = mergeDiff3(split(ours), split(base), split(theirs), { label: labels });
   return { text: result.join('\n'), conflict };
@@ -88,7 +88,8 @@ export async function planUpdate(directory: string, kind: Kind, answers: Answers
   const rendered = [...(await renderProject(kind, answers)), recordFile(kind, answers)];
   const theirs = new Map(rendered.map((file) => [file.path, file.contents]));
   const files: FileUpdate[] = [];
-  const { createTwoFilesPatch } = await import('diff');
+  // Loaded here, once: `new`, which shares this module, neither diffs nor merges.
+  const [{ createTwoFilesPatch }, { mergeDiff3 }] = await Promise.all([import('diff'), import('node-diff3')]);
   const add = (update: FileUpdate, ours: string | undefined) => {
     if (update.contents !== undefined && update.contents === ours) return files.push({ path: update.path, outcome: 'unchanged' });
     const diff = update.contents !== undefined || update.outcome === 'removed' ? createTwoFilesPatch(`a/${update.path}`, `b/${update.path}`, ours ?? '', update.contents ?? '') : undefined;
@@ -106,14 +107,14 @@ export async function planUpdate(directory: string, kind: Kind, answers: Answers
     } else if (old === undefined) {
       if (ours === undefined) add({ path, outcome: 'added', contents: now }, ours);
       else {
-        const merged = await merge(ours, '', now);
+        const merged = merge(mergeDiff3, ours, '', now);
         add({ path, outcome: merged.conflict ? 'conflict' : 'merged', contents: merged.text }, ours);
       }
     } else if (ours === undefined) files.push({ path, outcome: 'kept', note: 'deleted by you: stays deleted' });
     else if (ours === old) add({ path, outcome: 'replaced', contents: now }, ours);
     else if (now === old) files.push({ path, outcome: 'kept', note: 'only you changed it' });
     else {
-      const merged = await merge(ours, old, now);
+      const merged = merge(mergeDiff3, ours, old, now);
       add({ path, outcome: merged.conflict ? 'conflict' : 'merged', contents: merged.text }, ours);
     }
   }
