@@ -5,6 +5,7 @@
 // - vsmtp-plugin.cjs: lib/bin.ts, the bin, which runs cli.cjs.
 // - vendor/: what only some commands need (execa, prompts, the merge and lock
 //   libraries), imported lazily in the sources and never loaded by `new`.
+// - Node's heavier built-in modules load on first use (lazy-builtins below).
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -36,6 +37,28 @@ await build({
   // import() of vendor/ as require(): V8's code cache drops a script's import() callback on Node 20.
   supported: { 'dynamic-import': false },
   plugins: [
+    {
+      // Node 20 loads a built-in module's whole graph when it is required: crypto costs
+      // about 4 ms, child_process (with net and streams) 3. Their functions load the module
+      // on first call instead, so a command pays only for what it calls (--version and
+      // --help need none of them). Only plain functions are offered: importing a class or
+      // a constant from these modules fails the build.
+      name: 'lazy-builtins',
+      setup(bundler) {
+        bundler.onResolve({ filter: /^node:(crypto|child_process|fs\/promises)$/ }, (args) =>
+          args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy-builtin' },
+        );
+        bundler.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+          const module = await import(args.path);
+          const functions = Object.keys(module).filter((name) => /^[a-z]/.test(name) && typeof module[name] === 'function');
+          const contents = [
+            `let loaded; const load = () => (loaded ??= require(${JSON.stringify(args.path)}));`,
+            ...functions.map((name) => `export function ${name}(...args) { return load().${name}(...args); }`),
+          ].join('\n');
+          return { contents, resolveDir: '.' };
+        });
+      },
+    },
     {
       name: 'lazy-vendor',
       setup(bundler) {
