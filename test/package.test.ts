@@ -14,6 +14,8 @@ describe('the packed tarball', () => {
     const paths: string[] = files.map((file: { path: string }) => file.path);
     for (const path of paths) expect(path, 'shipped').toMatch(/^(dist\/lib\/.*\.js|dist\/bin\/.*\.cjs|generators\/\w+\/index\.js|templates\/.+|hosts\/.+|README\.md|LICENSE|package\.json)$/);
     for (const needed of ['dist/bin/vsmtp-plugin.cjs', 'dist/bin/cli.cjs', 'dist/bin/vendor/execa.cjs', 'dist/lib/yeoman.js', 'hosts/mailerq/host.c', 'hosts/vsmtp/src/main.rs', 'hosts/lgc/lgc_host.py', 'hosts/vpl/vpl_host.py', 'templates/mailerq/CMakeLists.txt.ejs']) expect(paths).toContain(needed);
+    // The CLI ships once, bundled: tsc's compiled cli.js and bin.js would never run.
+    expect(paths.filter((path) => /^dist\/lib\/(cli|bin)\.js$/.test(path))).toEqual([]);
     // The hosts' own test suites and helper scripts stay in the repository.
     expect(paths.filter((path) => !path.startsWith('templates/') && /test_|selftest|test-plugins|\/real\/|\.map$/.test(path))).toEqual([]);
 
